@@ -1,0 +1,82 @@
+from functools import partial
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from core.ids import new_public_id
+
+
+class PublicIdField(models.CharField):
+    """A unique, prefixed random id made when the row is created (`tp_k3m...`)."""
+
+    def __init__(self, *args, prefix: str, **kwargs):
+        self.prefix = prefix
+        kwargs.update(
+            max_length=32, unique=True, editable=False, default=partial(new_public_id, prefix)
+        )
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        for generated in ("max_length", "unique", "editable", "default"):
+            kwargs.pop(generated, None)
+        kwargs["prefix"] = self.prefix
+        return name, path, args, kwargs
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class TenantModel(models.Model):
+    """Base of every row an organization owns.
+
+    `objects` is scoped: outside `tenant_scope()` it raises instead of returning every tenant's
+    rows. `all_objects` is the explicitly named unscoped manager for admin and migrations.
+    """
+
+    organization = models.ForeignKey(
+        "tenancy.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+    )
+
+    objects = ScopedManager(organization="organization")
+    all_objects = models.Manager()  # noqa: DJ012 (ruff takes ScopedManager for a field)
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+
+class ActivityLog(TenantModel):
+    """Who did what to which object, when: written by services, read by admins."""
+
+    public_id = PublicIdField(prefix="act")
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"]),
+            models.Index(fields=["organization", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_repr}"

@@ -1,0 +1,47 @@
+"""Task base classes: tenant-aware tasks and enqueueing that waits for the commit."""
+
+import logging
+from typing import Any
+
+from celery import Task
+from django.apps import apps
+from django.db import transaction
+
+from core.scoping import tenant_scope
+
+logger = logging.getLogger(__name__)
+
+
+class TenantTask(Task):
+    """Runs the task inside its organization's scope.
+
+    Tasks take `organization_id` (never model instances). When the organization is gone the task
+    returns quietly: there is nothing left to do, and retrying would not change that.
+    """
+
+    abstract = True
+
+    def __call__(self, *args: Any, organization_id: int, **kwargs: Any) -> Any:
+        organization_model = apps.get_model("tenancy", "Organization")
+        organization = organization_model.objects.filter(pk=organization_id).first()
+        if organization is None:
+            logger.info("%s: organization %s is gone; nothing to do", self.name, organization_id)
+            return None
+        with tenant_scope(organization):
+            return super().__call__(*args, organization=organization, **kwargs)
+
+
+def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
+    """Send `task` once the surrounding transaction commits.
+
+    A broker that is down must not undo work already saved: the failure is logged and the
+    periodic sweeps of each app pick the work up later.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(kwargs=kwargs)
+        except Exception:  # the broker's errors vary by transport; none may break the request
+            logger.exception("could not enqueue %s; a periodic sweep will retry", task.name)
+
+    transaction.on_commit(send)

@@ -1,0 +1,27 @@
+"""/api/v1/: every path below orgs/<org_slug>/ is scoped to that organization."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from journeys.api import API_ROUTES as JOURNEY_ROUTES
+from surveys.api import API_ROUTES as SURVEY_ROUTES
+from tenancy import api as tenancy_api
+
+router = SimpleRouter()
+router.register("members", tenancy_api.MembershipViewSet, basename="member")
+router.register("activity", tenancy_api.ActivityViewSet, basename="activity")
+for prefix, viewset, basename in [*JOURNEY_ROUTES, *SURVEY_ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+
+org_patterns = [
+    path("", tenancy_api.OrganizationDetailAPI.as_view(), name="organization-detail"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("orgs/<slug:org_slug>/", include(org_patterns)),
+]

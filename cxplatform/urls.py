@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from accounts.views import HomeView
+from cxplatform import health
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("livez", health.livez, name="livez"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("cxplatform.api_urls")),
+    path("", include("accounts.urls")),
+    path("", include("tenancy.urls")),
+    path("", include("journeys.urls")),
+    path("", include("surveys.urls")),
+]

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make run`: migrate, load the demo organization, serve on http://127.0.0.1:8000 with Celery work.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p var
+
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  export CXP_EMBEDDED=true
+  echo "cxplatform: embedded default (SQLite in var/, Celery tasks run in-process, email printed here)."
+  echo "            Set DATABASE_URL and REDIS_URL to use PostgreSQL, Redis and real Celery workers."
+else
+  echo "cxplatform: using DATABASE_URL and REDIS_URL, with a Celery worker and beat."
+fi
+export DEBUG="${DEBUG:-true}"
+
+$PY manage.py migrate --no-input -v 0
+$PY manage.py compilemessages --ignore=.venv -v 0 2>/dev/null || true
+$PY manage.py load_demo
+
+if [ "${CXP_EMBEDDED:-}" = "true" ]; then
+  exec $PY manage.py runserver 127.0.0.1:8000
+fi
+
+# One command, one Ctrl-C: the worker and beat die with the web server.
+trap 'kill 0' EXIT INT TERM
+.venv/bin/celery -A cxplatform worker -B -Q default,metrics,notifications --loglevel=info \
+  --schedule var/celerybeat-schedule &
+$PY manage.py runserver 127.0.0.1:8000

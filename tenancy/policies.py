@@ -1,0 +1,62 @@
+"""What each role may do, decided in one place.
+
+Permissions are capabilities; each resource names the capability it needs to read and to write.
+Views and API endpoints ask `actor.can(policy.write)` instead of comparing roles.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tenancy.enums import Role
+
+
+class Permission(StrEnum):
+    VIEW = "view"  # read dashboards, journeys, surveys, responses
+    EXPORT = "export"  # download data
+    BUILD = "build"  # build surveys and journeys, send invitations
+    HANDLE_CASES = "handle_cases"  # work follow-up cases
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_KEYS = "manage_keys"
+    MANAGE_ORGANIZATION = "manage_organization"  # settings, read the audit log
+
+
+_VIEWER = frozenset({Permission.VIEW})
+_ANALYST = _VIEWER | {Permission.EXPORT}
+_CX_MANAGER = _ANALYST | {Permission.BUILD, Permission.HANDLE_CASES}
+_ADMIN = _CX_MANAGER | {
+    Permission.MANAGE_MEMBERS,
+    Permission.MANAGE_KEYS,
+    Permission.MANAGE_ORGANIZATION,
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.VIEWER: _VIEWER,
+    Role.ANALYST: _ANALYST,
+    Role.CX_MANAGER: _CX_MANAGER,
+    Role.ADMIN: _ADMIN,
+    Role.OWNER: _ADMIN,
+}
+
+# API keys act for integrations: they never manage people, keys or the organization itself.
+API_KEY_SCOPE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    "read": _ANALYST,
+    "write": _CX_MANAGER,
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    read: Permission
+    write: Permission
+
+
+JOURNEYS = Policy(read=Permission.VIEW, write=Permission.BUILD)
+SURVEYS = Policy(read=Permission.VIEW, write=Permission.BUILD)
+RESPONSES = Policy(read=Permission.VIEW, write=Permission.BUILD)
+CONTACTS = Policy(read=Permission.VIEW, write=Permission.BUILD)
+METRICS = Policy(read=Permission.VIEW, write=Permission.BUILD)
+CASES = Policy(read=Permission.VIEW, write=Permission.HANDLE_CASES)
+MEMBERS = Policy(read=Permission.VIEW, write=Permission.MANAGE_MEMBERS)
+API_KEYS = Policy(read=Permission.MANAGE_KEYS, write=Permission.MANAGE_KEYS)
+ORGANIZATION = Policy(read=Permission.VIEW, write=Permission.MANAGE_ORGANIZATION)
+ACTIVITY = Policy(read=Permission.MANAGE_ORGANIZATION, write=Permission.MANAGE_ORGANIZATION)

@@ -1,0 +1,1 @@
+"""Playwright on Debian's Chromium for browser tests."""

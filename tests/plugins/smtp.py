@@ -1,0 +1,1 @@
+"""A real SMTP server (aiosmtpd) for tests that check what email arrives."""
