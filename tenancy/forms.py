@@ -27,4 +27,11 @@ class OrganizationSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "time_zone", "default_language", "languages", "brand_color"]
+        fields = [
+            "name",
+            "time_zone",
+            "default_language",
+            "languages",
+            "brand_color",
+            "store_respondent_metadata",
+        ]

@@ -42,6 +42,11 @@ class Organization(TimeStampedModel):
         _("languages offered"), default=default_languages, validators=[validate_languages]
     )
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#1f5f8b")
+    store_respondent_metadata = models.BooleanField(
+        _("store respondents' IP address and browser"),
+        default=False,
+        help_text=_("Off by default: responses keep no IP address or user agent unless this is on."),
+    )
 
     class Meta:
         ordering = ["name"]
