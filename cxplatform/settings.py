@@ -238,3 +238,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# Metrics: a score whose 95 % interval is wider than this half-width (in the score's own units)
+# is flagged as low precision even with 30 or more answers. METRICS_MAX_MARGIN_NPS=10 and so on.
+METRICS_MAX_MARGIN = {
+    metric: value
+    for metric in ("nps", "csat", "ces", "ces_legacy", "womi", "yes_no", "smiley", "rating", "emotion")
+    if (value := env.float(f"METRICS_MAX_MARGIN_{metric.upper()}", default=0.0))
+}
+# The window the KPI list and journey map call "current", and the significance level of changes.
+METRICS_CURRENT_WINDOW_DAYS = env.int("METRICS_CURRENT_WINDOW_DAYS", default=90)
+METRICS_SIGNIFICANCE_LEVEL = env.float("METRICS_SIGNIFICANCE_LEVEL", default=0.95)

@@ -54,6 +54,10 @@ class Organization(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
     def clean(self) -> None:
         if self.languages and self.default_language not in self.languages:
             raise ValidationError({"default_language": _("The default language must be offered.")})
