@@ -1,0 +1,127 @@
+"""A small closed-loop HTTP load generator: N threads, each with its own keep-alive connection.
+
+It only ever talks to 127.0.0.1 and is bounded both in time (`duration`) and in count
+(`max_requests`). Every response must be 200; anything else, or a connection error, is counted
+as an error and the first few are kept to explain the figure.
+"""
+
+from __future__ import annotations
+
+import http.client
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+HOST = "127.0.0.1"
+MAX_REQUESTS = 500_000
+REQUEST_TIMEOUT = 10.0
+
+
+@dataclass
+class LoadResult:
+    path: str
+    requests: int
+    errors: int
+    elapsed: float
+    latencies: list[float] = field(repr=False)
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        """Successful requests per second of wall-clock time."""
+        return (self.requests - self.errors) / self.elapsed if self.elapsed > 0 else 0.0
+
+    def percentile_ms(self, fraction: float) -> float:
+        """Latency at `fraction` (0.5 = median) in milliseconds, nearest-rank."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        rank = max(1, math.ceil(fraction * len(ordered)))
+        return ordered[rank - 1] * 1000
+
+
+@dataclass
+class _Worker:
+    latencies: list[float] = field(default_factory=list)
+    requests: int = 0
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+
+def measure(
+    port: int,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    threads: int,
+    duration: float,
+    warmup: float = 0.0,
+    max_requests: int = MAX_REQUESTS,
+) -> LoadResult:
+    """Load `GET path` for `warmup` seconds (discarded), then measure it for `duration` seconds."""
+    if warmup > 0:
+        _run(port, path, headers or {}, threads, warmup, max_requests)
+    return _run(port, path, headers or {}, threads, duration, max_requests)
+
+
+def _run(
+    port: int, path: str, headers: dict[str, str], threads: int, duration: float, cap: int
+) -> LoadResult:
+    per_thread = max(1, cap // threads)
+    workers = [_Worker() for _ in range(threads)]
+    start_line = threading.Barrier(threads + 1)
+    timing: dict[str, float] = {}
+
+    def loop(worker: _Worker) -> None:
+        connection = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        start_line.wait()
+        deadline = timing["deadline"]
+        try:
+            while worker.requests < per_thread:
+                began = time.perf_counter()
+                if began >= deadline:
+                    break
+                worker.requests += 1
+                try:
+                    connection.request("GET", path, headers=headers)
+                    response = connection.getresponse()
+                    body = response.read()
+                except (OSError, http.client.HTTPException) as error:
+                    worker.errors += 1
+                    _sample(worker, f"{type(error).__name__}: {error}")
+                    connection.close()  # the next request opens a fresh connection
+                    continue
+                worker.latencies.append(time.perf_counter() - began)
+                if response.status != 200:
+                    worker.errors += 1
+                    _sample(worker, f"HTTP {response.status}: {body[:120]!r}")
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=loop, args=(worker,), daemon=True) for worker in workers]
+    for thread in pool:
+        thread.start()
+    timing["deadline"] = time.perf_counter() + duration
+    started = time.perf_counter()
+    start_line.wait()
+    for thread in pool:
+        thread.join(timeout=duration + REQUEST_TIMEOUT + 5)
+    elapsed = time.perf_counter() - started
+    stuck = sum(thread.is_alive() for thread in pool)
+    result = LoadResult(
+        path=path,
+        requests=sum(worker.requests for worker in workers),
+        errors=sum(worker.errors for worker in workers) + stuck,
+        elapsed=elapsed,
+        latencies=[latency for worker in workers for latency in worker.latencies],
+        error_samples=[sample for worker in workers for sample in worker.error_samples][:3],
+    )
+    if stuck:
+        result.error_samples.append(f"{stuck} thread(s) still waiting for an answer")
+    return result
+
+
+def _sample(worker: _Worker, text: str) -> None:
+    if len(worker.error_samples) < 3:
+        worker.error_samples.append(text)
