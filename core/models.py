@@ -1,6 +1,7 @@
 from functools import partial
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
@@ -80,3 +81,22 @@ class ActivityLog(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_repr}"
+
+
+class IdempotencyKey(TenantModel):
+    """The stored answer to a request sent with an `Idempotency-Key` header (see core.idempotency)."""
+
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(encoder=DjangoJSONEncoder, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_unique")
+        ]
+        indexes = [models.Index(fields=["organization", "created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return self.key

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from distribution.api import API_ROUTES as DISTRIBUTION_ROUTES
 from journeys.api import API_ROUTES as JOURNEY_ROUTES
 from surveys.api import API_ROUTES as SURVEY_ROUTES
 from tenancy import api as tenancy_api
@@ -11,7 +12,7 @@ from tenancy import api as tenancy_api
 router = SimpleRouter()
 router.register("members", tenancy_api.MembershipViewSet, basename="member")
 router.register("activity", tenancy_api.ActivityViewSet, basename="activity")
-for prefix, viewset, basename in [*JOURNEY_ROUTES, *SURVEY_ROUTES]:
+for prefix, viewset, basename in [*JOURNEY_ROUTES, *SURVEY_ROUTES, *DISTRIBUTION_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 org_patterns = [

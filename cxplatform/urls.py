@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("tenancy.urls")),
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
+    path("", include("distribution.urls")),
 ]

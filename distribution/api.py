@@ -1,0 +1,266 @@
+"""DRF views of contacts and segments; API_ROUTES is registered under /api/v1/orgs/<org_slug>/."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import exceptions, mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.exceptions import ApplicationError
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import idempotent_response
+from distribution import selectors, services
+from distribution.enums import Channel, ConsentSource
+from distribution.models import Contact, Segment
+from tenancy import policies
+from tenancy.api import OrganizationViewSet
+
+ATTRIBUTE_PARAM = "attr."
+
+
+class ConsentStateSerializer(serializers.Serializer):
+    given = serializers.BooleanField()
+    given_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.CharField()
+    opted_out = serializers.BooleanField()
+    opted_out_at = serializers.DateTimeField(allow_null=True)
+    opt_out_reason = serializers.CharField()
+
+
+class ConsentSerializer(serializers.Serializer):
+    email = ConsentStateSerializer()
+    sms = ConsentStateSerializer()
+
+
+class ContactSerializer(serializers.Serializer):
+    """A contact. Consent and opt-out are written with the flat fields and read in `consent`."""
+
+    id = serializers.CharField(source="public_id", read_only=True)
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Stored in E.164; numbers without a country code are read as Finnish.",
+    )
+    preferred_language = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, help_text="fi, sv or en; blank if unknown."
+    )
+    attributes = serializers.DictField(required=False)
+    email_consent = serializers.BooleanField(required=False, write_only=True)
+    sms_consent = serializers.BooleanField(required=False, write_only=True)
+    consent_source = serializers.ChoiceField(
+        choices=ConsentSource.choices, required=False, write_only=True, default=ConsentSource.API
+    )
+    email_opted_out = serializers.BooleanField(required=False, write_only=True)
+    sms_opted_out = serializers.BooleanField(required=False, write_only=True)
+    opt_out_reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, write_only=True
+    )
+    consent = serializers.SerializerMethodField()
+    reachable_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(ConsentSerializer)
+    def get_consent(self, contact: Contact) -> dict:
+        return {
+            channel: ConsentStateSerializer(contact.consent_for(channel)).data
+            for channel in Channel.values
+        }
+
+    def get_reachable_by(self, contact: Contact) -> list[str]:
+        return [channel for channel in Channel.values if contact.is_reachable_by(channel)]
+
+
+class SegmentSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    rules = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            'All must hold. {"field": "attr.plan", "op": "eq"|"ne"|"exists", "value": "gold"}, '
+            '{"field": "preferred_language", "op": "eq", "value": "fi"}, '
+            '{"field": "consent.email"|"consent.sms"|"reachable.email"|"reachable.sms", '
+            '"op": "is", "value": true}'
+        ),
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+CONTACT_FILTERS = [
+    OpenApiParameter("email", OpenApiTypes.STR, description="Exact email (normalised)."),
+    OpenApiParameter("phone", OpenApiTypes.STR, description="Phone, any format (normalised)."),
+    OpenApiParameter("external_id", OpenApiTypes.STR),
+    OpenApiParameter("segment", OpenApiTypes.STR, description="A segment's id (seg_...)."),
+    OpenApiParameter("search", OpenApiTypes.STR, description="Name, email, phone or external id."),
+    OpenApiParameter(
+        "attr.<name>",
+        OpenApiTypes.STR,
+        description="Attribute equals value, e.g. attr.plan=gold (repeat for several).",
+    ),
+]
+IDEMPOTENCY = OpenApiParameter(
+    IDEMPOTENCY_HEADER,
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="Send the same key again to get the first answer again (409 if the body differs).",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=CONTACT_FILTERS),
+    create=extend_schema(parameters=[IDEMPOTENCY]),
+    destroy=extend_schema(description="Erase the contact and their personal data (GDPR)."),
+)
+class ContactViewSet(
+    OrganizationViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Contacts: personal data, so every export is written to the audit log."""
+
+    policy = policies.CONTACTS
+    serializer_class = ContactSerializer
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Contact.all_objects.none()
+        params = self.request.query_params
+        segment = None
+        if params.get("segment"):
+            segment = (
+                selectors.segment_list(organization=self.organization)
+                .filter(public_id=params["segment"])
+                .first()
+            )
+            if segment is None:
+                raise ApplicationError(
+                    "No such segment.", code="invalid_filter", extra={"field": "segment"}
+                )
+        return selectors.contact_list(
+            organization=self.organization,
+            search=params.get("search", ""),
+            email=params.get("email", ""),
+            phone=params.get("phone", ""),
+            external_id=params.get("external_id", ""),
+            attributes={
+                key[len(ATTRIBUTE_PARAM) :]: value
+                for key, value in params.items()
+                if key.startswith(ATTRIBUTE_PARAM)
+            },
+            segment=segment,
+        )
+
+    def get_object(self):
+        return selectors.access_contact(
+            organization=self.organization, public_id=self.kwargs["public_id"]
+        )
+
+    def create(self, request, *args, **kwargs):
+        return idempotent_response(
+            request,
+            organization=self.organization,
+            respond=lambda: super(ContactViewSet, self).create(request, *args, **kwargs),
+        )
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        for flag in ("email_opted_out", "sms_opted_out", "opt_out_reason"):
+            data.pop(flag, None)
+        serializer.instance = services.contact_create(
+            actor=self.actor, organization=self.organization, **data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.contact_update(
+            actor=self.actor,
+            organization=self.organization,
+            contact=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.contact_erase(actor=self.actor, organization=self.organization, contact=instance)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="Everything stored about the contact (GDPR access); needs the export "
+        "permission, and each call is written to the audit log.",
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, *args, **kwargs):
+        if not self.actor.can(policies.Permission.EXPORT):
+            raise exceptions.PermissionDenied("Your role or API key may not export data.")
+        contact = self.get_object()
+        data = services.contact_export(
+            actor=self.actor, organization=self.organization, contact=contact
+        )
+        return Response(data, headers={"Cache-Control": "no-store"})
+
+
+class SegmentViewSet(
+    OrganizationViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """Segments: saved filters over contacts, used as campaign audiences."""
+
+    policy = policies.CONTACTS
+    serializer_class = SegmentSerializer
+
+    def get_queryset(self):
+        if self.schema_only:
+            return Segment.all_objects.none()
+        return selectors.segment_list(organization=self.organization)
+
+    def get_object(self):
+        return selectors.access_segment(
+            organization=self.organization, public_id=self.kwargs["public_id"]
+        )
+
+    def perform_create(self, serializer):
+        serializer.instance = services.segment_create(
+            actor=self.actor, organization=self.organization, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.segment_update(
+            actor=self.actor,
+            organization=self.organization,
+            segment=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.segment_delete(actor=self.actor, organization=self.organization, segment=instance)
+
+    @extend_schema(responses=ContactSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def contacts(self, request, *args, **kwargs):
+        """The segment's contacts now (cursor-paginated)."""
+        contacts = selectors.segment_contacts(self.get_object())
+        page = self.paginate_queryset(contacts)
+        return self.get_paginated_response(ContactSerializer(page, many=True).data)
+
+
+API_ROUTES: list[tuple[str, type, str]] = [
+    ("contacts", ContactViewSet, "contact"),
+    ("segments", SegmentViewSet, "segment"),
+]

@@ -1,0 +1,59 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+
+
+class ConsentSource(models.TextChoices):
+    """How a consent was given (kept with the consent, as GDPR asks us to be able to show)."""
+
+    FORM = "form", _("Form in this app")
+    IMPORT = "import", _("CSV import")
+    API = "api", _("API")
+    CRM = "crm", _("CRM")
+    SURVEY = "survey", _("Survey answer")
+    OTHER = "other", _("Other")
+
+
+class ImportStatus(models.TextChoices):
+    DRAFT = "draft", _("Waiting for column mapping")
+    PENDING = "pending", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportTarget(models.TextChoices):
+    """What a CSV column can be mapped to (attributes are `attr:<name>`)."""
+
+    IGNORE = "", _("Ignore this column")
+    EXTERNAL_ID = "external_id", _("External id (CRM)")
+    NAME = "name", _("Name")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+    LANGUAGE = "preferred_language", _("Preferred language")
+    EMAIL_CONSENT = "email_consent", _("Email consent (yes/no)")
+    SMS_CONSENT = "sms_consent", _("SMS consent (yes/no)")
+    EMAIL_OPT_OUT = "email_opted_out", _("Opted out of email (yes/no)")
+    SMS_OPT_OUT = "sms_opted_out", _("Opted out of SMS (yes/no)")
+    ATTRIBUTE = "attribute", _("Attribute (named after the column)")
+
+
+class RuleField(models.TextChoices):
+    """Fields a segment rule can test; attributes are `attr.<name>`."""
+
+    LANGUAGE = "preferred_language", _("Preferred language")
+    EMAIL_CONSENT = "consent.email", _("Email consent")
+    SMS_CONSENT = "consent.sms", _("SMS consent")
+    EMAIL_REACHABLE = "reachable.email", _("Reachable by email")
+    SMS_REACHABLE = "reachable.sms", _("Reachable by SMS")
+
+
+class RuleOperator(models.TextChoices):
+    EQUALS = "eq", _("equals")
+    NOT_EQUALS = "ne", _("does not equal")
+    EXISTS = "exists", _("is set")
+    IS = "is", _("is")

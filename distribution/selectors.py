@@ -1,0 +1,109 @@
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from core.models import ActivityLog
+from distribution.models import Contact, ContactImport, ContactImportError, Segment
+from distribution.normalize import check_attribute_name, normalize_email, normalize_phone
+from distribution.rules import attribute_equals, rules_filter
+
+
+def contact_list(
+    *,
+    organization,
+    search: str = "",
+    email: str = "",
+    phone: str = "",
+    external_id: str = "",
+    attributes: dict[str, str] | None = None,
+    segment: Segment | None = None,
+) -> QuerySet[Contact]:
+    """Contacts newest first, filtered; raises ApplicationError for a malformed filter value.
+
+    Email and phone are normalised the way they are stored, so `040 123 4567` finds
+    `+358401234567`.
+    """
+    contacts = Contact.objects.filter(organization=organization)
+    if search := search.strip():
+        contacts = contacts.filter(
+            Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(phone__contains=search.replace(" ", ""))
+            | Q(external_id=search)
+        )
+    if email:
+        contacts = contacts.filter(email=normalize_email(email))
+    if phone:
+        contacts = contacts.filter(phone=normalize_phone(phone))
+    if external_id:
+        contacts = contacts.filter(external_id=external_id)
+    for name, value in (attributes or {}).items():
+        check_attribute_name(name)
+        contacts = contacts.filter(attribute_equals(name, value))
+    if segment is not None:
+        contacts = contacts.filter(rules_filter(segment.rules))
+    return contacts
+
+
+def access_contact(*, organization, public_id: str) -> Contact:
+    contact = Contact.objects.filter(organization=organization, public_id=public_id).first()
+    if contact is None:
+        raise Http404
+    return contact
+
+
+def contact_activity(*, organization, contact: Contact, limit: int = 50) -> list[ActivityLog]:
+    """The audit trail of one contact, newest first."""
+    return list(
+        ActivityLog.objects.filter(organization=organization, object_id=contact.public_id)[:limit]
+    )
+
+
+def attribute_names(*, organization, limit: int = 100) -> list[str]:
+    """Attribute names in use (for filter choices), from the newest 1,000 contacts."""
+    names: set[str] = set()
+    recent = Contact.objects.filter(organization=organization).values_list("attributes", flat=True)[
+        :1000
+    ]
+    for attributes in recent:
+        names.update(attributes or {})
+    return sorted(names)[:limit]
+
+
+def segment_list(*, organization) -> QuerySet[Segment]:
+    return Segment.objects.filter(organization=organization)
+
+
+def access_segment(*, organization, public_id: str) -> Segment:
+    segment = segment_list(organization=organization).filter(public_id=public_id).first()
+    if segment is None:
+        raise Http404
+    return segment
+
+
+def segment_contacts(segment: Segment) -> QuerySet[Contact]:
+    """The segment's contacts as one queryset (campaign audiences build on it)."""
+    return Contact.objects.filter(organization_id=segment.organization_id).filter(
+        rules_filter(segment.rules)
+    )
+
+
+def contact_import_list(*, organization) -> QuerySet[ContactImport]:
+    return ContactImport.objects.filter(organization=organization).defer("content")
+
+
+def access_contact_import(
+    *, organization, public_id: str, with_content: bool = False
+) -> ContactImport:
+    imports = ContactImport.objects.filter(organization=organization, public_id=public_id)
+    if not with_content:
+        imports = imports.defer("content")
+    contact_import = imports.select_related("created_by").first()
+    if contact_import is None:
+        raise Http404
+    return contact_import
+
+
+def contact_import_errors(*, organization, contact_import: ContactImport) -> QuerySet:
+    return ContactImportError.objects.filter(
+        organization=organization, contact_import=contact_import
+    )

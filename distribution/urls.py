@@ -1,0 +1,32 @@
+from django.urls import path
+
+from distribution import views
+
+app_name = "distribution"
+
+contact = "o/<slug:org_slug>/contacts/<str:public_id>/"
+imports = "o/<slug:org_slug>/contacts/imports/"
+segments = "o/<slug:org_slug>/segments/"
+
+urlpatterns = [
+    path("o/<slug:org_slug>/contacts/", views.ContactListView.as_view(), name="contacts"),
+    path("o/<slug:org_slug>/contacts/new/", views.ContactCreateView.as_view(), name="contact_new"),
+    path(imports, views.ImportListView.as_view(), name="imports"),
+    path(imports + "<str:public_id>/", views.ImportDetailView.as_view(), name="import"),
+    path(
+        imports + "<str:public_id>/errors.csv",
+        views.ImportErrorsView.as_view(),
+        name="import_errors",
+    ),
+    path(contact, views.ContactDetailView.as_view(), name="contact"),
+    path(contact + "edit/", views.ContactEditView.as_view(), name="contact_edit"),
+    path(contact + "export/", views.ContactExportView.as_view(), name="contact_export"),
+    path(contact + "erase/", views.ContactEraseView.as_view(), name="contact_erase"),
+    path(segments, views.SegmentListView.as_view(), name="segments"),
+    path(segments + "<str:public_id>/", views.SegmentDetailView.as_view(), name="segment"),
+    path(
+        segments + "<str:public_id>/delete/",
+        views.SegmentDeleteView.as_view(),
+        name="segment_delete",
+    ),
+]

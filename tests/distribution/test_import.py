@@ -1,0 +1,253 @@
+import csv
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.models import ActivityLog
+from distribution import importing
+from distribution.enums import ImportStatus
+from distribution.models import Contact, ContactImport
+from distribution.tasks import import_contacts
+from tenancy.scoping import tenant_scope
+from tests.distribution.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+CSV = """Asiakasnumero;Nimi;Sähköposti;Puhelin;Kieli;Plan;Customer since;sms_consent
+A-1;Maija Meikäläinen;MAIJA@example.fi;040 123 4567;fi;gold;2020-01-31;yes
+A-2;Matti Virtanen;matti@example.fi;;sv;silver;2021-05-01;
+A-3;Broken Email;not-an-email;040 765 4321;en;gold;;
+A-4;Broken Phone;ok@example.fi;12345;xx;bronze;;maybe
+;;;;;;;
+"""
+
+
+def upload(client, text: str, name: str = "contacts.csv"):
+    file = SimpleUploadedFile(name, text.encode("utf-8-sig"), content_type="text/csv")
+    return client.post("/o/acme/contacts/imports/", {"file": file})
+
+
+def start(client, contact_import: ContactImport, mapping: dict[int, str] | None = None):
+    with tenant_scope(contact_import.organization):
+        data = {f"col_{i}": target for i, target in contact_import.mapping.items()}
+    for index, target in (mapping or {}).items():
+        data[f"col_{index}"] = target
+    data["phone_region"] = "FI"
+    return client.post(f"/o/acme/contacts/imports/{contact_import.public_id}/", data)
+
+
+def only_import() -> ContactImport:
+    return ContactImport.all_objects.get()
+
+
+def test_upload_shows_a_preview_and_a_guessed_mapping(cx_client):
+    response = upload(cx_client, CSV)
+    contact_import = only_import()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/contacts/imports/{contact_import.public_id}/")
+    assert contact_import.delimiter == ";" and contact_import.total_rows == 4  # blank row ignored
+    assert contact_import.mapping == {
+        "0": "external_id",
+        "1": "name",
+        "2": "email",
+        "3": "phone",
+        "4": "preferred_language",
+        "5": "attribute",
+        "6": "attribute",
+        "7": "sms_consent",
+    }
+    page = cx_client.get(response["Location"])
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Maija Meikäläinen" in html and "<caption" in html
+    assert 'name="col_3"' in html
+
+
+def test_import_end_to_end_creates_contacts_and_reports_row_errors(
+    cx_client, eager_tasks, django_capture_on_commit_callbacks
+):
+    upload(cx_client, CSV)
+    contact_import = only_import()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(cx_client, contact_import)
+    assert response.status_code == 302
+    contact_import.refresh_from_db()
+    assert contact_import.status == ImportStatus.DONE
+    assert (
+        contact_import.created_count,
+        contact_import.updated_count,
+        contact_import.error_count,
+        contact_import.processed_rows,
+    ) == (2, 0, 2, 4)
+    assert contact_import.content == ""  # the raw file does not outlive the import
+    maija = Contact.all_objects.get(external_id="A-1")
+    assert (maija.email, maija.phone) == ("maija@example.fi", "+358401234567")
+    assert maija.attributes == {"plan": "gold", "customer_since": "2020-01-31"}
+    assert maija.sms_consent and maija.sms_consent_source == "import"
+
+    report = cx_client.get(f"/o/acme/contacts/imports/{contact_import.public_id}/errors.csv")
+    rows = list(csv.reader(io.StringIO(report.content.decode())))
+    assert rows[0] == ["row", "column", "message"]
+    assert [(row[0], row[1]) for row in rows[1:]] == [
+        ("4", "Sähköposti"),
+        ("5", "Puhelin"),
+        ("5", "Kieli"),
+        ("5", "sms_consent"),
+    ]
+    assert "not-an-email" not in report.content.decode()  # no cell values in the report
+    page = cx_client.get(f"/o/acme/contacts/imports/{contact_import.public_id}/").content.decode()
+    assert "errors.csv" in page and "hx-trigger" not in page  # finished: no more polling
+    assert ActivityLog.all_objects.filter(action="distribution.import.finished").exists()
+
+
+def test_matching_goes_by_external_id_then_email_then_phone(
+    org, cx_client, eager_tasks, django_capture_on_commit_callbacks
+):
+    by_id = ContactFactory(organization=org, external_id="A-1", email="old@example.fi")
+    by_email = ContactFactory(organization=org, email="matti@example.fi", name="M.")
+    by_phone = ContactFactory(organization=org, email="", phone="+358407654321")
+    text = (
+        "id,email,phone,name\n"
+        "A-1,matti@example.fi,,Maija\n"  # id wins over the email of another contact
+        ",matti@example.fi,,Matti\n"
+        ",,040 765 4321,Pekka\n"
+        ",new@example.fi,,New\n"
+        ",NEW@example.fi,,New again\n"  # same file, same person: updated, not duplicated
+    )
+    upload(cx_client, text)
+    with django_capture_on_commit_callbacks(execute=True):
+        start(cx_client, only_import())
+    contact_import = only_import()
+    assert (contact_import.created_count, contact_import.updated_count) == (1, 4)
+    assert Contact.all_objects.count() == 4
+    by_id.refresh_from_db()
+    by_email.refresh_from_db()
+    by_phone.refresh_from_db()
+    assert (by_id.name, by_id.email) == ("Maija", "matti@example.fi")
+    assert by_email.name == "Matti"
+    assert by_phone.name == "Pekka"
+    assert Contact.all_objects.get(email="new@example.fi").name == "New again"
+
+
+def test_an_email_of_a_contact_with_another_external_id_is_an_error_not_a_merge(
+    org, cx_client, eager_tasks, django_capture_on_commit_callbacks
+):
+    ContactFactory(organization=org, external_id="A-1", email="maija@example.fi")
+    upload(cx_client, "id,email\nB-9,maija@example.fi\n")
+    with django_capture_on_commit_callbacks(execute=True):
+        start(cx_client, only_import())
+    assert only_import().error_count == 1
+    assert Contact.all_objects.get().external_id == "A-1"
+
+
+def test_mapping_without_a_matching_key_is_refused(cx_client):
+    upload(cx_client, CSV)
+    response = start(cx_client, only_import(), {0: "", 2: "", 3: ""})
+    assert response.status_code == 400
+    assert "external id, email or phone" in response.content.decode()
+    assert only_import().status == ImportStatus.DRAFT
+
+
+def test_an_import_starts_once_and_a_second_task_run_does_nothing(
+    org, cx_client, eager_tasks, django_capture_on_commit_callbacks
+):
+    upload(cx_client, CSV)
+    contact_import = only_import()
+    with django_capture_on_commit_callbacks(execute=True):
+        start(cx_client, contact_import)
+    assert start(cx_client, contact_import).status_code == 400
+    assert import_contacts(organization_id=org.pk, import_id=contact_import.pk) is None
+    assert Contact.all_objects.count() == 2
+
+
+def build_csv(rows: int, start: int = 0) -> str:
+    lines = ["external_id,name,email,phone,plan,store"]
+    for n in range(start, start + rows):
+        lines.append(f"C{n},Person {n},p{n}@example.fi,040{n:07d},gold,Store {n % 7}")
+    return "\n".join(lines) + "\n"
+
+
+def test_importing_2000_rows_costs_a_bounded_number_of_queries(
+    org, personas, django_assert_max_num_queries
+):
+    with tenant_scope(org):
+        actor = _actor(org, personas)
+        contact_import = importing.contact_import_upload(
+            actor=actor, organization=org, filename="big.csv", raw=build_csv(2000).encode()
+        )
+        importing.contact_import_start(
+            actor=actor,
+            organization=org,
+            contact_import=contact_import,
+            mapping={"0": "external_id", "1": "name", "2": "email", "3": "phone"},
+        )
+        # Two batches of 1,000: about ten queries each, whatever the number of rows.
+        with django_assert_max_num_queries(30):
+            importing.contact_import_run(organization=org, import_id=contact_import.pk)
+        contact_import.refresh_from_db()
+        assert contact_import.created_count == 2000
+        assert Contact.objects.count() == 2000
+
+        again = importing.contact_import_upload(
+            actor=actor, organization=org, filename="again.csv", raw=build_csv(2000).encode()
+        )
+        importing.contact_import_start(
+            actor=actor,
+            organization=org,
+            contact_import=again,
+            mapping={"0": "external_id", "1": "name", "4": "attribute"},
+        )
+        with django_assert_max_num_queries(30):
+            importing.contact_import_run(organization=org, import_id=again.pk)
+        again.refresh_from_db()
+        assert (again.created_count, again.updated_count) == (0, 2000)
+        assert Contact.objects.filter(attributes__plan="gold").count() == 2000
+
+
+def test_progress_is_polled_with_htmx_and_has_a_refresh_link(org, cx_client):
+    upload(cx_client, CSV)
+    contact_import = only_import()
+    start(cx_client, contact_import)  # on-commit callbacks do not run here: it stays queued
+    page = cx_client.get(f"/o/acme/contacts/imports/{contact_import.public_id}/")
+    html = page.content.decode()
+    assert 'hx-trigger="every 2s"' in html and "Refresh to see progress" in html
+    fragment = cx_client.get(
+        f"/o/acme/contacts/imports/{contact_import.public_id}/", HTTP_HX_REQUEST="true"
+    )
+    assert fragment.content.decode().lstrip().startswith("<section")
+
+
+def test_viewer_cannot_upload_and_outsider_sees_no_import(personas, cx_client, viewer_client):
+    upload(cx_client, CSV)
+    contact_import = only_import()
+    from tests.conftest import client_for
+
+    assert upload(viewer_client, CSV).status_code == 403
+    assert (
+        viewer_client.get(f"/o/acme/contacts/imports/{contact_import.public_id}/").status_code
+        == 200
+    )
+    assert start(viewer_client, contact_import).status_code == 403
+    outsider = client_for(personas.outsider)
+    for url in (
+        f"/o/acme/contacts/imports/{contact_import.public_id}/",
+        f"/o/acme/contacts/imports/{contact_import.public_id}/errors.csv",
+        f"/o/rival/contacts/imports/{contact_import.public_id}/",
+    ):
+        assert outsider.get(url).status_code == 404
+
+
+def test_semicolon_file_in_windows_encoding_is_read(cx_client):
+    file = SimpleUploadedFile("excel.csv", "Nimi;Sähköposti\nÄijä;a@example.fi\n".encode("cp1252"))
+    cx_client.post("/o/acme/contacts/imports/", {"file": file})
+    assert only_import().header == ["Nimi", "Sähköposti"]
+
+
+def _actor(org, personas):
+    from tenancy.actors import Actor
+    from tenancy.models import Membership
+
+    return Actor.for_membership(
+        Membership.all_objects.get(user=personas.cx_manager, organization=org)
+    )
