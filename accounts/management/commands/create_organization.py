@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -38,6 +39,8 @@ class Command(BaseCommand):
             )
         except ApplicationError as error:
             raise CommandError(error.message) from error
+        except ValidationError as error:  # a bad slug, time zone or language from the command line
+            raise CommandError(" ".join(error.messages)) from error
         self.stdout.write(
             f"Created organization {organization.slug} ({organization.public_id}) owned by {owner.email}"
         )

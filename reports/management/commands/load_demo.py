@@ -1,0 +1,50 @@
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import User
+from accounts.services import user_create
+from journeys.demo import load_demo_journeys
+from tenancy.actors import Actor
+from tenancy.enums import Role
+from tenancy.models import Organization
+from tenancy.scoping import tenant_scope
+from tenancy.services import membership_add, organization_create
+
+DEMO_SLUG = "demo"
+DEMO_PASSWORD = "demo-owner-2026"
+DEMO_PEOPLE = {
+    "owner": ("owner@demo.example", "Olivia Omistaja", Role.OWNER),
+    "cx": ("cx@demo.example", "Kalle Kokemus", Role.CX_MANAGER),
+    "analyst": ("analyst@demo.example", "Anna Analyytikko", Role.ANALYST),
+    "viewer": ("viewer@demo.example", "Ville Katsoja", Role.VIEWER),
+}
+
+
+# The demo spans every app, so it lives in the top layer (reports), which may import them all.
+class Command(BaseCommand):
+    help = "Load the demo organization, its people and its journeys (what exists is kept)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        users = {
+            key: User.objects.filter(email=email).first()
+            or user_create(email=email, password=DEMO_PASSWORD, full_name=name)
+            for key, (email, name, _role) in DEMO_PEOPLE.items()
+        }
+        organization = Organization.objects.filter(slug=DEMO_SLUG).first()
+        if organization is None:
+            organization = organization_create(
+                name="Demo Retail Oy", slug=DEMO_SLUG, owner=users["owner"]
+            )
+        actor = Actor.system(organization)
+        with tenant_scope(organization):
+            for key, (_email, _name, role) in DEMO_PEOPLE.items():
+                if key != "owner":
+                    membership_add(
+                        actor=actor, organization=organization, user=users[key], role=role
+                    )
+        load_demo_journeys(organization=organization, actor=actor, owners=users)
+
+        self.stdout.write(self.style.SUCCESS("Demo organization ready at http://127.0.0.1:8000/"))
+        self.stdout.write(f"  sign in as {DEMO_PEOPLE['owner'][0]} / {DEMO_PASSWORD}")
+        self.stdout.write("  (also cx@, analyst@ and viewer@demo.example with the same password)")
