@@ -15,6 +15,10 @@ class SignInForm(AuthenticationForm):
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
     )
 
+    def clean_username(self) -> str:
+        # Emails are stored lower-case (UserManager.create_user); sign-in matches them exactly.
+        return self.cleaned_data["username"].strip().lower()
+
 
 class PasswordFields(forms.Form):
     password = forms.CharField(

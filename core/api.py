@@ -1,7 +1,8 @@
 """API plumbing shared by every app: the error format and pagination."""
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 
@@ -53,6 +54,14 @@ def exception_handler(exc, context) -> Response | None:
         "extra": {},
     }
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def not_found(request, exception=None):
+    """The site's 404 (`handler404`): API paths that match no route answer in the error format too."""
+    if request.path.startswith("/api/"):
+        body = {"message": "Not found.", "code": "not_found", "extra": {}}
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return defaults.page_not_found(request, exception)
 
 
 class CursorPagination(pagination.CursorPagination):

@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from celery import Task
+from celery import Task, shared_task
 from django.apps import apps
 from django.db import transaction
 
@@ -20,6 +20,20 @@ class TenantTask(Task):
     """
 
     abstract = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Celery checks the arguments of apply_async() against the task function, which takes
+        # `organization`; callers send `organization_id`, which __call__ turns into it. Check
+        # against that translation, so wrong arguments are still refused when sent.
+        header = cls.__dict__.get("__header__")
+        if isinstance(header, staticmethod):
+            check_function_arguments = header.__func__
+
+            def check_arguments(*args: Any, organization_id: int, **task_kwargs: Any) -> Any:
+                return check_function_arguments(*args, organization=organization_id, **task_kwargs)
+
+            cls.__header__ = staticmethod(check_arguments)
 
     def __call__(self, *args: Any, organization_id: int, **kwargs: Any) -> Any:
         organization_model = apps.get_model("tenancy", "Organization")
@@ -45,3 +59,11 @@ def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
             logger.exception("could not enqueue %s; a periodic sweep will retry", task.name)
 
     transaction.on_commit(send)
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Forget stored answers to Idempotency-Key requests once retries can no longer come."""
+    from core.idempotency import idempotency_keys_purge
+
+    return idempotency_keys_purge()

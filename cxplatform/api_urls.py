@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from distribution.api import API_ROUTES as DISTRIBUTION_ROUTES
 from journeys.api import API_ROUTES as JOURNEY_ROUTES
+from metrics import api as metrics_api
 from surveys.api import API_ROUTES as SURVEY_ROUTES
 from tenancy import api as tenancy_api
 
@@ -17,6 +18,8 @@ for prefix, viewset, basename in [*JOURNEY_ROUTES, *SURVEY_ROUTES, *DISTRIBUTION
 
 org_patterns = [
     path("", tenancy_api.OrganizationDetailAPI.as_view(), name="organization-detail"),
+    path("metrics/", metrics_api.MetricSeriesAPI.as_view(), name="metric-series"),
+    path("kpis/", metrics_api.KpiListAPI.as_view(), name="kpi-list"),
     *router.urls,
 ]
 

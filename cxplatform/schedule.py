@@ -7,4 +7,16 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.purge_expired_invitations",
         "schedule": crontab(minute=17, hour=3),
     },
+    "purge-idempotency-keys": {
+        "task": "core.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=7),
+    },
+    "purge-stale-contact-import-drafts": {
+        "task": "distribution.tasks.purge_stale_import_drafts",
+        "schedule": crontab(minute=37, hour=3),
+    },
+    "sweep-unprocessed-responses": {
+        "task": "metrics.tasks.sweep_unprocessed_responses",
+        "schedule": 300.0,
+    },
 }

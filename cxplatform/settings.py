@@ -138,6 +138,10 @@ MEMBER_INVITATION_DAYS = env.int("MEMBER_INVITATION_DAYS", default=7)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Django's authenticate() passes the email as `username` (the sign-in form's field); axes would
+# otherwise look for USERNAME_FIELD ("email"), record every failure without a username and never
+# lock the account out.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -164,6 +168,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if not STATIC_MANIFEST:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 
 EMAIL_CONFIG = env.email_url(
     "EMAIL_URL", default="consolemail://" if EMBEDDED or DEBUG else "smtp://127.0.0.1:25"

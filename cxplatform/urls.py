@@ -19,3 +19,5 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("distribution.urls")),
 ]
+
+handler404 = "core.api.not_found"

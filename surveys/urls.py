@@ -1,5 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from surveys import views
 
 app_name = "surveys"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("s/<str:slug>/", views.AnonymousSurveyView.as_view(), name="respond_anonymous"),
+    path(
+        "s/<str:slug>/thanks/",
+        views.AnonymousThanksView.as_view(),
+        name="respond_anonymous_thanks",
+    ),
+    path("r/<str:token>/", views.PersonalSurveyView.as_view(), name="respond_personal"),
+    path(
+        "r/<str:token>/thanks/", views.PersonalThanksView.as_view(), name="respond_personal_thanks"
+    ),
+]

@@ -7,15 +7,36 @@ answer 404 to everyone in `org`.
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.test import Client
 from rest_framework.test import APIClient
 
+from cxplatform.celery import app as celery_app
 from tenancy.enums import Role
 from tenancy.scoping import tenant_scope
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_api_key
 
 pytest_plugins = ["tests.plugins.smtp", "tests.plugins.browser"]
+
+
+@receiver(setting_changed)
+def _apply_celery_settings(setting: str, value, **kwargs) -> None:
+    """Celery reads Django's settings once; keep it in step with pytest-django's `settings` fixture,
+    which also restores the old value (and sends this signal again) after each test."""
+    if not setting.startswith("CELERY_"):
+        return
+    key = setting.removeprefix("CELERY_").lower()
+    if hasattr(django_settings, setting):
+        celery_app.conf[key] = value
+    else:  # the test added a setting Django never had: let Celery's default show through again
+        celery_app.conf.changes.pop(key, None)
+    if key.startswith("broker_"):
+        # Pools keep connections to the old broker; drop them so the next send uses the new one.
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
 
 
 @dataclass
@@ -26,6 +47,12 @@ class Personas:
     analyst: object
     viewer: object
     outsider: object  # a member of other_org only
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Every test makes a dozen users; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,159 @@
+"""Metric queries: read rollups only, so cost grows with the days shown, not with responses stored."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Q
+
+from metrics import scores
+from metrics.models import DailyRollup
+from metrics.periods import Interval, period_of, periods, previous_range
+
+WOMI = "womi"
+
+
+@dataclass(frozen=True)
+class MetricFilters:
+    """Dimensions a metric query can be narrowed by; ids are internal primary keys."""
+
+    touchpoint_ids: tuple[int, ...] = ()
+    journey_id: int | None = None
+    stage_id: int | None = None
+    survey_id: int | None = None
+    question_key: str | None = None
+    channels: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+    def as_q(self) -> Q:
+        q = Q()
+        if self.touchpoint_ids:
+            q &= Q(touchpoint_id__in=self.touchpoint_ids)
+        if self.journey_id is not None:
+            q &= Q(touchpoint__journey_id=self.journey_id)
+        if self.stage_id is not None:
+            q &= Q(touchpoint__stage_id=self.stage_id)
+        if self.survey_id is not None:
+            q &= Q(survey_id=self.survey_id)
+        if self.question_key:
+            q &= Q(question_key=self.question_key)
+        if self.channels:
+            q &= Q(channel__in=self.channels)
+        if self.languages:
+            q &= Q(language__in=self.languages)
+        return q
+
+
+def histogram_from_json(counts: dict[str, int], metric: str) -> dict:
+    if metric == WOMI:
+        return {tuple(int(part) for part in key.split(",")): count for key, count in counts.items()}
+    return {int(key): count for key, count in counts.items()}
+
+
+def score_histogram(metric: str, histogram: dict) -> scores.Score:
+    margin = settings.METRICS_MAX_MARGIN.get(metric)
+    if metric == "rating":
+        return scores.mean_of(histogram, metric="rating", max_margin=margin)
+    return scores.score_for(metric, histogram, max_margin=margin)
+
+
+def _add(target: dict, histogram: dict) -> None:
+    for key, count in histogram.items():
+        target[key] = target.get(key, 0) + count
+
+
+def _score_json(score: scores.Score) -> dict:
+    data = score.to_dict()
+    data.pop("metric")
+    data.pop("se")
+    return data
+
+
+def metric_series(
+    *,
+    organization,
+    metric: str,
+    start: date,
+    end: date,
+    interval: Interval,
+    filters: MetricFilters,
+    level: float = 0.95,
+) -> dict:
+    """Scores per period, for the whole range, and the change against the equally long range before.
+
+    One query over the rollups of both ranges. Values are unrounded; pages round for display.
+    """
+    previous_start, previous_end = previous_range(start, end)
+    rows = (
+        DailyRollup.objects.filter(
+            organization=organization, metric=metric, day__gte=previous_start, day__lte=end
+        )
+        .filter(filters.as_q())
+        .values_list("day", "counts")
+    )
+    by_period: dict[date, dict] = defaultdict(dict)
+    total: dict = {}
+    previous: dict = {}
+    for day, counts in rows:
+        histogram = histogram_from_json(counts, metric)
+        if day < start:
+            _add(previous, histogram)
+            continue
+        _add(by_period[period_of(day, interval)], histogram)
+        _add(total, histogram)
+
+    results = []
+    for period_start, period_end in periods(start, end, interval):
+        histogram = by_period.get(period_of(period_start, interval), {})
+        results.append(
+            {
+                "period_start": period_start,
+                "period_end": period_end,
+                **_score_json(score_histogram(metric, histogram)),
+            }
+        )
+    total_score = score_histogram(metric, total)
+    previous_score = score_histogram(metric, previous)
+    comparison = scores.compare(total_score, previous_score, level=level)
+    return {
+        "metric": metric,
+        "interval": str(interval),
+        "start": start,
+        "end": end,
+        "results": results,
+        "total": _score_json(total_score),
+        "change": {
+            "previous_start": previous_start,
+            "previous_end": previous_end,
+            "previous_n": previous_score.n,
+            "previous_score": previous_score.score,
+            "delta": comparison.delta,
+            "p_value": comparison.p_value,
+            "significant": comparison.significant,
+            "level": level,
+        },
+    }
+
+
+def touchpoint_metric_scores(
+    *, organization, pairs: set[tuple[int, str]], start: date, end: date
+) -> dict[tuple[int, str], scores.Score]:
+    """Scores for many (touchpoint id, metric) pairs over one range, in one query."""
+    if not pairs:
+        return {}
+    touchpoint_ids = {touchpoint_id for touchpoint_id, _ in pairs}
+    metrics = {metric for _, metric in pairs}
+    rows = DailyRollup.objects.filter(
+        organization=organization,
+        touchpoint_id__in=touchpoint_ids,
+        metric__in=metrics,
+        day__gte=start,
+        day__lte=end,
+    ).values_list("touchpoint_id", "metric", "counts")
+    histograms: dict[tuple[int, str], dict] = defaultdict(dict)
+    for touchpoint_id, metric, counts in rows:
+        if (touchpoint_id, metric) in pairs:
+            _add(histograms[(touchpoint_id, metric)], histogram_from_json(counts, metric))
+    return {pair: score_histogram(pair[1], histograms.get(pair, {})) for pair in pairs}

@@ -1,0 +1,271 @@
+"""Surveys, their immutable published versions, questions, responses and answers.
+
+A response points at the version it answered (PROTECT), so publishing a new version never
+changes what an old answer meant. Texts are JSON objects keyed by language code
+({"fi": "...", "sv": "...", "en": "..."}); which languages must be present is checked by
+`surveys.services.survey_validate`, not by the database.
+"""
+
+import secrets
+import string
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.ids import ALPHABET
+from core.models import PublicIdField, TenantModel, TimeStampedModel
+from surveys.enums import Channel, QuestionType, SurveyStatus, VersionStatus
+from tenancy.enums import Language
+
+LINK_SLUG_LENGTH = 10  # ~49 bits: short enough to type from a poster, too many to enumerate
+TOKEN_LENGTH = 12  # ~71 bits of base62: fits an SMS and cannot be guessed
+BASE62 = string.ascii_letters + string.digits
+
+
+def new_link_slug() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LINK_SLUG_LENGTH))
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(BASE62) for _ in range(TOKEN_LENGTH))
+
+
+def default_languages() -> list[str]:
+    return ["fi", "sv", "en"]
+
+
+class Survey(TenantModel, TimeStampedModel):
+    """A questionnaire at a touchpoint. `current_version` is what respondents answer now."""
+
+    public_id = PublicIdField(prefix="srv")
+    name = models.CharField(_("name"), max_length=200)
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        verbose_name=_("touchpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="surveys",
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
+    )
+    link_slug = models.CharField(max_length=32, unique=True, default=new_link_slug, editable=False)
+    languages = models.JSONField(_("languages offered"), default=default_languages)
+    default_language = models.CharField(
+        _("default language"), max_length=2, choices=Language.choices, default=Language.FINNISH
+    )
+    current_version = models.ForeignKey(
+        "SurveyVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["organization", "status", "name"], name="survey_org_status"),
+            models.Index(fields=["organization", "touchpoint"], name="survey_org_touchpoint"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == SurveyStatus.PUBLISHED and self.current_version_id is not None
+
+
+class SurveyVersion(TenantModel, TimeStampedModel):
+    """One numbered version of a survey's questions. Published versions are never edited."""
+
+    public_id = PublicIdField(prefix="ver")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    # The languages the version was published in (copied from the survey at publish), so adding a
+    # language to the survey cannot expose an untranslated published version.
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    intro = models.JSONField(_("introduction"), default=dict, blank=True)
+    thank_you = models.JSONField(_("thank-you text"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["survey_id", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "number"], name="survey_version_number_unique"
+            ),
+            # At most one draft per survey: "edit" always lands on the same next version.
+            models.UniqueConstraint(
+                fields=["organization", "survey"],
+                condition=Q(status=VersionStatus.DRAFT),
+                name="survey_version_one_draft",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=VersionStatus.DRAFT) | Q(published_at__isnull=False),
+                name="survey_version_published_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.name} v{self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == VersionStatus.PUBLISHED
+
+
+class Question(TenantModel, TimeStampedModel):
+    """One question of a version. `key` is stable across versions; positions are dense 0..n-1.
+
+    Texts: `texts` {"fi": "..."}; for WOMI `texts` holds the recommend question and
+    `texts_secondary` the discourage question. `labels` {"fi": {"min": "...", "max": "..."}}
+    name the scale ends. `choices` [{"value": "...", "texts": {"fi": "..."}}]. `condition`
+    {"question": "<earlier key>", "op": "lte"|"gte"|"eq"|"in", "value": ...} or null.
+    """
+
+    public_id = PublicIdField(prefix="q")
+    version = models.ForeignKey(SurveyVersion, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    key = models.SlugField(_("key"), max_length=50)
+    type = models.CharField(_("type"), max_length=20, choices=QuestionType.choices)
+    texts = models.JSONField(_("question"), default=dict)
+    texts_secondary = models.JSONField(_("second question (WOMI)"), default=dict, blank=True)
+    scale_min = models.IntegerField(_("scale from"), null=True, blank=True)
+    scale_max = models.IntegerField(_("scale to"), null=True, blank=True)
+    labels = models.JSONField(_("scale end labels"), default=dict, blank=True)
+    choices = models.JSONField(_("choices"), default=list, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    condition = models.JSONField(_("show only when"), null=True, blank=True)
+    metric = models.CharField(_("metric"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version", "key"], name="question_key_unique_in_version"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "version", "position"], name="question_org_ver")
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def text(self, language: str, fallback: str = "") -> str:
+        return self.texts.get(language) or self.texts.get(fallback) or ""
+
+
+class PersonalLink(TenantModel, TimeStampedModel):
+    """A personal `/r/<token>/` link (made for an invitation): answered at most once.
+
+    Opening it (GET) changes nothing; `opened_at` is recorded on the first POST.
+    """
+
+    public_id = PublicIdField(prefix="pl")
+    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="personal_links")
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    language = models.CharField(max_length=2, choices=Language.choices)
+    # How the link reached the respondent; the response is recorded with this channel.
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.EMAIL)
+    hidden_fields = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    partial_answers = models.JSONField(default=dict, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "survey"], name="personal_link_org_srv")]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Response(TenantModel, TimeStampedModel):
+    """One submitted questionnaire. Immutable once saved; metrics set `processed_at`."""
+
+    public_id = PublicIdField(prefix="rsp")
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
+    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    submitted_at = models.DateTimeField(_("submitted"))
+    hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    personal_link = models.OneToOneField(
+        PersonalLink, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="response_idempotency_key_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "submitted_at"], name="response_org_submitted"),
+            models.Index(
+                fields=["organization", "survey", "submitted_at"], name="response_org_srv_sub"
+            ),
+            models.Index(
+                fields=["organization", "touchpoint", "submitted_at"], name="response_org_tp_sub"
+            ),
+            # The sweep for unprocessed responses runs across tenants; a partial index holds
+            # only the few rows still waiting, so it stays tiny however many responses exist.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(processed_at__isnull=True),
+                name="response_unprocessed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Answer(TenantModel):
+    """One question's answer: the raw integer for scales (WOMI: recommend in `value_int`,
+    discourage in `value_int_2`; yes = 1, no = 0), the text, or the chosen values."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value_int = models.IntegerField(null=True, blank=True)
+    value_int_2 = models.IntegerField(null=True, blank=True)
+    value_text = models.TextField(blank=True)
+    value_choices = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["id"]  # answers are saved in question order
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "response", "question"], name="answer_one_per_question"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "question", "response"], name="answer_org_q_rsp")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.value_int if self.value_int is not None else ''}"

@@ -1,0 +1,136 @@
+"""Reads shared by the respondent pages, the API and (later) the builder pages."""
+
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from surveys.enums import VersionStatus
+from surveys.models import Answer, PersonalLink, Question, Response, Survey, SurveyVersion
+from tenancy.scoping import unscoped
+
+
+def survey_list(*, organization, status: str | None = None, touchpoint=None) -> QuerySet[Survey]:
+    surveys = Survey.objects.filter(organization=organization).select_related(
+        "touchpoint", "current_version"
+    )
+    if status:
+        surveys = surveys.filter(status=status)
+    if touchpoint is not None:
+        surveys = surveys.filter(touchpoint=touchpoint)
+    return surveys
+
+
+def access_survey(*, organization, public_id: str) -> Survey:
+    survey = survey_list(organization=organization).filter(public_id=public_id).first()
+    if survey is None:
+        raise Http404
+    return survey
+
+
+def version_list(*, organization, survey: Survey) -> QuerySet[SurveyVersion]:
+    return SurveyVersion.objects.filter(organization=organization, survey=survey).order_by(
+        "-number"
+    )
+
+
+def access_version(*, organization, survey: Survey, public_id: str) -> SurveyVersion:
+    version = version_list(organization=organization, survey=survey).filter(public_id=public_id)
+    found = version.first()
+    if found is None:
+        raise Http404
+    return found
+
+
+def working_version(survey: Survey) -> SurveyVersion | None:
+    """What the builder edits: the draft when there is one, else the current version."""
+    draft = survey.versions.filter(status=VersionStatus.DRAFT).first()
+    return draft or survey.current_version
+
+
+def question_list(*, organization, version: SurveyVersion) -> QuerySet[Question]:
+    return Question.objects.filter(organization=organization, version=version).order_by(
+        "position", "id"
+    )
+
+
+def access_question(*, organization, public_id: str) -> Question:
+    question = (
+        Question.objects.filter(organization=organization, public_id=public_id)
+        .select_related("version__survey")
+        .first()
+    )
+    if question is None:
+        raise Http404
+    return question
+
+
+def response_list(
+    *,
+    organization,
+    survey: Survey | None = None,
+    touchpoint=None,
+    channel: str | None = None,
+    submitted_after: datetime | None = None,
+    submitted_before: datetime | None = None,
+) -> QuerySet[Response]:
+    """Responses with survey, version, touchpoint and answers (with their questions) loaded:
+    a page of any size costs the same few queries."""
+    responses = (
+        Response.objects.filter(organization=organization)
+        .select_related("survey", "version", "touchpoint")
+        .prefetch_related(
+            Prefetch(
+                "answers",
+                queryset=Answer.objects.filter(organization=organization)
+                .select_related("question")
+                .order_by("question__position", "id"),
+            )
+        )
+    )
+    if survey is not None:
+        responses = responses.filter(survey=survey)
+    if touchpoint is not None:
+        responses = responses.filter(touchpoint=touchpoint)
+    if channel:
+        responses = responses.filter(channel=channel)
+    if submitted_after is not None:
+        responses = responses.filter(submitted_at__gte=submitted_after)
+    if submitted_before is not None:
+        responses = responses.filter(submitted_at__lt=submitted_before)
+    return responses
+
+
+def access_response(*, organization, public_id: str) -> Response:
+    response = response_list(organization=organization).filter(public_id=public_id).first()
+    if response is None:
+        raise Http404
+    return response
+
+
+# Respondent pages know a slug or token before they know the tenant: these two look across
+# tenants (by a unique, unguessable value) and the caller opens the found organization's scope.
+
+
+def survey_for_link_slug(slug: str) -> Survey | None:
+    with unscoped():
+        return (
+            Survey.all_objects.select_related("organization", "current_version")
+            .filter(link_slug=slug)
+            .first()
+        )
+
+
+def personal_link_for_token(token: str) -> PersonalLink | None:
+    with unscoped():
+        return (
+            PersonalLink.all_objects.select_related(
+                "organization", "survey__current_version", "touchpoint"
+            )
+            .filter(token=token)
+            .first()
+        )
+
+
+def personal_link_response(link: PersonalLink) -> Response | None:
+    return Response.objects.filter(organization_id=link.organization_id, personal_link=link).first()
