@@ -249,7 +249,17 @@ LOGGING = {
 # is flagged as low precision even with 30 or more answers. METRICS_MAX_MARGIN_NPS=10 and so on.
 METRICS_MAX_MARGIN = {
     metric: value
-    for metric in ("nps", "csat", "ces", "ces_legacy", "womi", "yes_no", "smiley", "rating", "emotion")
+    for metric in (
+        "nps",
+        "csat",
+        "ces",
+        "ces_legacy",
+        "womi",
+        "yes_no",
+        "smiley",
+        "rating",
+        "emotion",
+    )
     if (value := env.float(f"METRICS_MAX_MARGIN_{metric.upper()}", default=0.0))
 }
 # The window the KPI list and journey map call "current", and the significance level of changes.

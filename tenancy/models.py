@@ -45,7 +45,9 @@ class Organization(TimeStampedModel):
     store_respondent_metadata = models.BooleanField(
         _("store respondents' IP address and browser"),
         default=False,
-        help_text=_("Off by default: responses keep no IP address or user agent unless this is on."),
+        help_text=_(
+            "Off by default: responses keep no IP address or user agent unless this is on."
+        ),
     )
 
     class Meta:

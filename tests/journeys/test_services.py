@@ -9,6 +9,8 @@ from core.models import ActivityLog
 from journeys import services
 from journeys.enums import JourneyStatus, target_status
 from journeys.models import Journey, MeasurementPlan, Stage, Touchpoint
+from surveys.models import Survey
+from surveys.services import response_submit
 from tests.factories import UserFactory
 from tests.journeys.factories import (
     JourneyFactory,
@@ -16,6 +18,7 @@ from tests.journeys.factories import (
     StageFactory,
     TouchpointFactory,
 )
+from tests.surveys.factories import make_survey
 
 pytestmark = pytest.mark.django_db
 
@@ -135,14 +138,15 @@ def test_deleting_a_touchpoint_without_feedback_works_and_is_audited(
 
 
 def test_deleting_a_touchpoint_with_responses_is_refused(scoped, cx_actor, touchpoint):
-    """Needs surveys.Response (touchpoint FK, on_delete=PROTECT) and its factory."""
-    surveys_models = pytest.importorskip("surveys.models")
-    if not hasattr(surveys_models, "Response"):
-        pytest.skip("surveys.Response does not exist yet")
-    factories = pytest.importorskip("tests.surveys.factories")
-    if not hasattr(factories, "ResponseFactory"):
-        pytest.skip("tests.surveys.factories.ResponseFactory does not exist yet")
-    factories.ResponseFactory(organization=touchpoint.organization, touchpoint=touchpoint)
+    survey = make_survey(scoped)  # not attached: only the response points at the touchpoint
+    response_submit(
+        organization=scoped,
+        survey=survey,
+        answers={"score": 9},
+        channel="web",
+        language="fi",
+        touchpoint=touchpoint,
+    )
     with pytest.raises(ApplicationError) as refused:
         services.touchpoint_delete(actor=cx_actor, touchpoint=touchpoint)
     assert refused.value.code == "touchpoint_has_responses"
@@ -152,10 +156,7 @@ def test_deleting_a_touchpoint_with_responses_is_refused(scoped, cx_actor, touch
 
 def test_deleting_a_touchpoint_a_survey_points_at_is_refused(scoped, cx_actor, touchpoint):
     """Any PROTECT relation refuses the delete; surveys.Survey.touchpoint is one."""
-    survey_model = getattr(pytest.importorskip("surveys.models"), "Survey", None)
-    if survey_model is None or "touchpoint" not in {f.name for f in survey_model._meta.fields}:
-        pytest.skip("surveys.Survey has no touchpoint yet")
-    survey_model.all_objects.create(organization=scoped, name="Checkout", touchpoint=touchpoint)
+    Survey.all_objects.create(organization=scoped, name="Checkout", touchpoint=touchpoint)
     for delete in (
         lambda: services.touchpoint_delete(actor=cx_actor, touchpoint=touchpoint),
         lambda: services.stage_delete(actor=cx_actor, stage=touchpoint.stage),

@@ -152,6 +152,7 @@ class Command(BaseCommand):
             "surveys": [survey.pk for survey in surveys],
         }
         import sys
+
         t0 = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT setseed(0.42)")
