@@ -113,6 +113,9 @@ class MemberInvitation(TenantModel, TimeStampedModel):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set once the email is out; an invitation left without it (the broker was down) is sent
+    # again by the periodic sweep with a fresh token, since only the token's hash is stored.
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -135,6 +135,14 @@ def invitation_create(
     return invitation
 
 
+def invitation_new_token(*, invitation: MemberInvitation) -> str:
+    """Replace the invitation's token (only its hash is kept) and return the new one to email."""
+    token = secrets.token_urlsafe(32)
+    MemberInvitation.objects.filter(pk=invitation.pk).update(token_hash=hash_secret(token))
+    invitation.token_hash = hash_secret(token)
+    return token
+
+
 @transaction.atomic
 def invitation_revoke(*, actor: Actor, invitation: MemberInvitation) -> None:
     if invitation.revoked_at is None and invitation.accepted_at is None:

@@ -133,6 +133,13 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
+def assignable_roles(actor) -> list[tuple[str, str]]:
+    """Only owners make owners; the others are not offered what would be refused."""
+    return [
+        choice for choice in Role.choices if choice[0] != Role.OWNER or actor.role == Role.OWNER
+    ]
+
+
 class MembersView(OrganizationView):
     """Members, their roles, and open invitations; admins invite, change roles and remove."""
 
@@ -148,7 +155,7 @@ class MembersView(OrganizationView):
             else [],
             "invite_form": invite_form
             or InviteMemberForm(may_invite_owner=self.actor.role == Role.OWNER),
-            "role_choices": Role.choices,
+            "role_choices": assignable_roles(self.actor),
             "can_manage": can_manage,
         }
 
@@ -191,7 +198,7 @@ class MemberRoleView(OrganizationView):
         if request.htmx:
             context = {
                 "m": membership,
-                "role_choices": Role.choices,
+                "role_choices": assignable_roles(self.actor),
                 "can_manage": True,
                 "row_error": error_message,
             }

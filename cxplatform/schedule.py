@@ -19,4 +19,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "metrics.tasks.sweep_unprocessed_responses",
         "schedule": 300.0,
     },
+    "send-unsent-member-invitations": {
+        "task": "accounts.tasks.send_unsent_invitations",
+        "schedule": 600.0,
+    },
 }
