@@ -4,6 +4,9 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import user_create
 from journeys.demo import load_demo_journeys
+from journeys.models import MeasurementPlan
+from metrics.rollups import rollups_rebuild
+from surveys.demo import TEMPLATE_FOR_METRIC, load_demo_surveys
 from tenancy.actors import Actor
 from tenancy.enums import Role
 from tenancy.models import Organization
@@ -44,6 +47,22 @@ class Command(BaseCommand):
                         actor=actor, organization=organization, user=users[key], role=role
                     )
         load_demo_journeys(organization=organization, actor=actor, owners=users)
+        with tenant_scope(organization):
+            measured = [
+                (plan.touchpoint, plan.metric)
+                for plan in MeasurementPlan.objects.filter(
+                    organization=organization,
+                    metric__in=TEMPLATE_FOR_METRIC,
+                    touchpoint__archived_at=None,
+                ).select_related("touchpoint")
+            ]
+        made = load_demo_surveys(
+            organization=organization, actor=actor, touchpoints_with_metric=measured
+        )
+        if made:
+            with tenant_scope(organization):
+                rollups_rebuild(organization=organization)
+            self.stdout.write(f"  {made} demo responses over the past year")
 
         self.stdout.write(self.style.SUCCESS("Demo organization ready at http://127.0.0.1:8000/"))
         self.stdout.write(f"  sign in as {DEMO_PEOPLE['owner'][0]} / {DEMO_PASSWORD}")
