@@ -97,6 +97,25 @@ def brand_colour(value: str) -> str:
     return value if COLOUR_PATTERN.match(value or "") else DEFAULT_COLOUR
 
 
+def _luminance(colour: str) -> float:
+    def channel(hex_pair: str) -> float:
+        value = int(hex_pair, 16) / 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def brand_ink(colour: str) -> str:
+    """White or near-black, whichever contrasts more with the brand colour (WCAG ratio), so text
+    on an organization's own colour stays readable whatever colour it chose."""
+    dark = "#1a1a1a"
+    luminance = _luminance(brand_colour(colour))
+    on_white = 1.05 / (luminance + 0.05)
+    on_dark = (luminance + 0.05) / (_luminance(dark) + 0.05)
+    return "#ffffff" if on_white >= on_dark else dark
+
+
 def hidden_fields_from(data) -> dict[str, str]:
     """`hidden_<name>=value` parameters of an anonymous link (order id, store, agent...)."""
     return {

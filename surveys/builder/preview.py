@@ -69,6 +69,7 @@ class SurveyPreviewFrameView(BuilderBaseView):
             "survey": survey,
             "organization": self.organization,
             "brand_colour": respond.brand_colour(self.organization.brand_color),
+            "brand_ink": respond.brand_ink(self.organization.brand_color),
             "language": language,
             "languages": [
                 {

@@ -81,3 +81,18 @@ def test_language_choice_order():
     assert choose_language(requested="en", link_language="sv", accept="fi", **kwargs) == "sv"
     assert choose_language(requested=None, link_language=None, accept="sv-SE", **kwargs) == "sv"
     assert choose_language(requested=None, link_language=None, accept="", **kwargs) == "fi"
+
+
+@pytest.mark.parametrize(
+    ("colour", "ink"),
+    [
+        ("#1f5f8b", "#ffffff"),
+        ("#000000", "#ffffff"),
+        ("#ffd700", "#1a1a1a"),
+        ("#7fc0e0", "#1a1a1a"),
+    ],
+)
+def test_text_on_the_brand_colour_is_whichever_of_white_or_black_reads_better(colour, ink):
+    from surveys.respond import brand_ink
+
+    assert brand_ink(colour) == ink

@@ -93,7 +93,7 @@ def test_without_javascript_follow_ups_appear_before_submitting(client, link):
 def test_submitting_twice_through_one_link_records_once(client, link):
     data = {"score": "10", "seen": "score,liked"}
     assert client.post(personal_url(link), data).status_code == 302
-    again = client.post(personal_url(link), data)
+    again = client.post(personal_url(link) + "?lang=en", data)
     assert again.status_code == 410 and "already answered" in again.content.decode()
     assert Response.all_objects.count() == 1
     assert client.get(personal_url(link)).status_code == 410
@@ -177,7 +177,7 @@ def test_closed_survey_shows_a_friendly_page(client, survey, link):
     survey.status = "closed"
     survey.save()
     for url in (f"/s/{survey.link_slug}/", personal_url(link)):
-        page = client.get(url)
+        page = client.get(url + "?lang=en")
         assert page.status_code == 410 and "closed" in page.content.decode()
     assert client.post(personal_url(link), {"score": "9", "seen": "score"}).status_code == 410
     assert Response.all_objects.count() == 0
@@ -185,8 +185,10 @@ def test_closed_survey_shows_a_friendly_page(client, survey, link):
 
 def test_expired_link_shows_a_friendly_page(client, survey):
     link = make_link(survey, expires_at=timezone.now() - timedelta(hours=1))
-    page = client.get(personal_url(link))
+    page = client.get(personal_url(link) + "?lang=en")
     assert page.status_code == 410 and "expired" in page.content.decode()
+    finnish = client.get(personal_url(link)).content.decode()  # the link's own language
+    assert "vanhentunut" in finnish
 
 
 def test_unknown_token_and_unpublished_survey_are_404(client, org):
