@@ -23,4 +23,9 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.send_unsent_invitations",
         "schedule": 600.0,
     },
+    # Distribution: resend lost invitation tasks, start scheduled campaigns, send reminders.
+    "sweep-invitations": {
+        "task": "distribution.tasks.sweep_invitations",
+        "schedule": 120.0,
+    },
 }

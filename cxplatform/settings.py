@@ -268,3 +268,11 @@ METRICS_MAX_MARGIN = {
 # The window the KPI list and journey map call "current", and the significance level of changes.
 METRICS_CURRENT_WINDOW_DAYS = env.int("METRICS_CURRENT_WINDOW_DAYS", default=90)
 METRICS_SIGNIFICANCE_LEVEL = env.float("METRICS_SIGNIFICANCE_LEVEL", default=0.95)
+
+# Distribution: SMS through Twilio. TWILIO_API_BASE_URL stays empty in production; tests and
+# benchmarks point it at a local fake server. TWILIO_DEFAULT_SENDER is used when an organization
+# has no sender of its own (DistributionSettings.sms_sender).
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
+TWILIO_DEFAULT_SENDER = env.str("TWILIO_DEFAULT_SENDER", default="")

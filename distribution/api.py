@@ -264,3 +264,8 @@ API_ROUTES: list[tuple[str, type, str]] = [
     ("contacts", ContactViewSet, "contact"),
     ("segments", SegmentViewSet, "segment"),
 ]
+
+# Invitations and campaigns live in their own module; their routes join this list.
+from distribution.invitation_api import ROUTES as INVITATION_ROUTES  # noqa: E402
+
+API_ROUTES += INVITATION_ROUTES

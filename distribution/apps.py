@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class DistributionConfig(AppConfig):
     name = "distribution"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from distribution.invitations import invitations_mark_answered
+        from surveys.signals import response_submitted
+
+        def on_response_submitted(sender, *, organization_id: int, response_id: int, **kwargs):
+            invitations_mark_answered(organization_id=organization_id, response_id=response_id)
+
+        response_submitted.connect(
+            on_response_submitted, dispatch_uid="distribution.invitation_answered", weak=False
+        )

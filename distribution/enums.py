@@ -57,3 +57,40 @@ class RuleOperator(models.TextChoices):
     NOT_EQUALS = "ne", _("does not equal")
     EXISTS = "exists", _("is set")
     IS = "is", _("is")
+
+
+class InvitationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SKIPPED = "skipped", _("Skipped")
+    SENT = "sent", _("Sent")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+    BOUNCED = "bounced", _("Bounced")
+    OPENED = "opened", _("Opened")
+    ANSWERED = "answered", _("Answered")
+
+
+class SkipReason(models.TextChoices):
+    """Why an invitation was not sent (the order is the order the rules are checked in)."""
+
+    CONTACT_ERASED = "contact_erased", _("Contact erased")
+    OPTED_OUT = "opted_out", _("Opted out")
+    NO_CONSENT = "no_consent", _("No consent")
+    NO_ADDRESS = "no_address", _("No address for the channel")
+    THROTTLED = "throttled", _("Invited to this survey recently")
+    QUARANTINED = "quarantined", _("Invited to any survey recently")
+    SURVEY_CLOSED = "survey_closed", _("Survey not open")
+
+
+class CampaignChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    PREFERRED = "preferred", _("Preferred channel, other as fallback")
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")

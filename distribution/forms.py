@@ -1,7 +1,9 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from distribution.enums import ImportTarget, RuleField, RuleOperator
+from distribution.enums import CampaignChannel, ImportTarget, RuleField, RuleOperator
 from distribution.rules import ATTRIBUTE_PREFIX
 from tenancy.enums import Language
 
@@ -234,3 +236,38 @@ class ImportMappingForm(forms.Form):
         if not region.isalpha() or len(region) != 2:
             raise forms.ValidationError(_("Two letters, e.g. FI."))
         return region
+
+
+class CampaignForm(forms.Form):
+    """A new campaign: survey, audience (a segment or a list of contact ids), channel, timing."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    survey = forms.ChoiceField(label=_("Survey"))
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+    contact_ids = forms.CharField(
+        label=_("Or contact ids"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Contact ids (ct_...) separated by spaces, commas or lines."),
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=CampaignChannel.choices)
+    scheduled_for = forms.DateTimeField(
+        label=_("Send at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=_("Empty sends as soon as you press Send."),
+    )
+    reminders = forms.IntegerField(label=_("Reminders"), min_value=0, max_value=3, initial=0)
+    reminder_after_days = forms.IntegerField(
+        label=_("Remind after (days)"), min_value=1, max_value=60, initial=3
+    )
+
+    def __init__(self, *args, surveys=(), segments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["survey"].choices = [(s.public_id, s.name) for s in surveys]
+        self.fields["segment"].choices = [("", _("None (use the list)"))] + [
+            (s.public_id, s.name) for s in segments
+        ]
+
+    def clean_contact_ids(self) -> list[str]:
+        return [v for v in re.split(r"[\s,;]+", self.cleaned_data["contact_ids"] or "") if v]

@@ -7,7 +7,15 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import PublicIdField, TenantModel, TimeStampedModel
-from distribution.enums import Channel, ConsentSource, ImportStatus
+from distribution.enums import (
+    CampaignChannel,
+    CampaignStatus,
+    Channel,
+    ConsentSource,
+    ImportStatus,
+    InvitationStatus,
+    SkipReason,
+)
 from tenancy.enums import Language
 
 
@@ -210,3 +218,193 @@ class ContactImportError(TenantModel):
 
     def __str__(self) -> str:
         return f"row {self.row_number}: {self.message}"
+
+
+class DistributionSettings(TenantModel, TimeStampedModel):
+    """Sending settings of one organization (contact-frequency rules, link expiry, SMS sender)."""
+
+    public_id = PublicIdField(prefix="dset")
+    survey_throttle_days = models.PositiveIntegerField(
+        _("days between invitations to the same survey"), default=30
+    )
+    quarantine_days = models.PositiveIntegerField(
+        _("days between invitations to any survey"), default=30
+    )
+    link_expiry_days = models.PositiveIntegerField(
+        _("days a personal link stays valid"), default=30
+    )
+    sms_sender = models.CharField(
+        _("SMS sender id or number"), max_length=20, blank=True, help_text=_("E.164 or 11 letters")
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="distribution_settings_one")
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Campaign(TenantModel, TimeStampedModel):
+    """A survey sent to an audience (a segment or a list of contacts), now or later."""
+
+    public_id = PublicIdField(prefix="cmp")
+    name = models.CharField(_("name"), max_length=200)
+    survey = models.ForeignKey(
+        "surveys.Survey", verbose_name=_("survey"), on_delete=models.PROTECT, related_name="+"
+    )
+    segment = models.ForeignKey(
+        Segment, verbose_name=_("segment"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    contact_ids = models.JSONField(_("contacts"), default=list, blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=CampaignChannel.choices, default=CampaignChannel.EMAIL
+    )
+    scheduled_for = models.DateTimeField(_("send at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    reminders = models.PositiveSmallIntegerField(_("reminders"), default=0)
+    reminder_after_days = models.PositiveSmallIntegerField(_("remind after days"), default=3)
+    started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="campaign_org_created"),
+            models.Index(fields=["status", "scheduled_for"], name="campaign_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(TenantModel, TimeStampedModel):
+    """One invitation to one contact: the delivery row every send claims before sending.
+
+    `natural_key` is unique per organization: `cmp:<campaign>:<contact>` for campaigns,
+    `trg:<survey>:<contact>:<event>` for triggered ones, so retries never make a second row.
+    `address` and `hidden_fields` are personal copies that `contact_erase` blanks.
+    """
+
+    public_id = PublicIdField(prefix="ivt")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="+")
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    personal_link = models.OneToOneField(
+        "surveys.PersonalLink",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation",
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
+    hidden_fields = models.JSONField(default=dict, blank=True)
+    natural_key = models.CharField(max_length=300)
+    scheduled_for = models.DateTimeField(_("send at"))
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=InvitationStatus.choices,
+        default=InvitationStatus.QUEUED,
+    )
+    skip_reason = models.CharField(max_length=20, choices=SkipReason.choices, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    last_reminder_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    sms_state = models.CharField(max_length=20, blank=True)
+    sms_help_sent = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "natural_key"], name="invitation_natural_key"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "provider_message_id"],
+                condition=~Q(provider_message_id=""),
+                name="invitation_provider_message_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="invitation_org_created"),
+            models.Index(fields=["organization", "contact", "sent_at"], name="invitation_org_ct"),
+            models.Index(fields=["organization", "campaign", "status"], name="invitation_org_cmp"),
+            models.Index(fields=["organization", "channel", "address"], name="invitation_org_addr"),
+            models.Index(
+                fields=["scheduled_for"],
+                condition=Q(status="queued"),
+                name="invitation_queued_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class InvitationEvent(TenantModel):
+    """One step of an invitation's history (queued, skipped, sent, delivered, failed, ...)."""
+
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=10, choices=InvitationStatus.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["organization", "invitation", "created_at"], name="ivt_event_row")
+        ]
+
+    def __str__(self) -> str:
+        return self.status
+
+
+class SurveyEmailTemplate(TenantModel, TimeStampedModel):
+    """A survey's own invitation subject and introduction in one language."""
+
+    public_id = PublicIdField(prefix="etpl")
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    intro = models.TextField(_("introduction"), max_length=2000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "language"], name="email_template_one_per_lang"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey_id} {self.language}"
+
+
+class InboundSms(TenantModel):
+    """One SMS reply, kept by Twilio's MessageSid so a redelivered webhook is not acted on twice."""
+
+    message_sid = models.CharField(max_length=64, unique=True)
+    invitation = models.ForeignKey(Invitation, null=True, on_delete=models.SET_NULL)
+    reply = models.CharField(max_length=400, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.message_sid

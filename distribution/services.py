@@ -326,9 +326,13 @@ def contact_erase(*, actor: Actor, organization, contact: Contact) -> str:
     The row is deleted. The audit entry keeps only the public id (random, meaningless once the
     row is gone) and the actor; earlier audit entries of the contact never held personal data
     (see `Contact.__str__`). Invitations and responses that refer to the contact must be
-    unlinked here, in this transaction, when they exist.
+    unlinked here, in this transaction: their address, hidden fields and personal link are
+    blanked and the contact link nulled (`distribution.invitations.unlink_contact`).
     """
+    from distribution.invitations import unlink_contact  # invitations imports this module
+
     public_id = contact.public_id
+    unlink_contact(organization=organization, contact=contact)
     activity_record(
         organization=organization,
         actor=actor,

@@ -1,11 +1,25 @@
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
-from core.scoping import unscoped
+from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
-from distribution.enums import ImportStatus
+from distribution import invitations
+from distribution.enums import CampaignStatus, Channel, ImportStatus, InvitationStatus, SkipReason
 from distribution.importing import contact_import_run
-from distribution.models import ContactImport
+from distribution.messaging import (
+    EmailTransport,
+    PermanentSendError,
+    SmsTransport,
+    TransientSendError,
+)
+from distribution.models import Campaign, ContactImport, Invitation
+
+logger = logging.getLogger(__name__)
+MAX_SEND_RETRIES = 5
 
 
 # typing=False: TenantTask.__call__ takes `organization_id` and passes `organization`, so Celery's
@@ -26,3 +40,150 @@ def purge_stale_import_drafts() -> int:
             status=ImportStatus.DRAFT, created_at__lt=cutoff
         ).delete()
     return deleted
+
+
+def _transport_send(invitation: Invitation, organization):
+    if invitation.channel == Channel.SMS:
+        sender = invitations.settings_for(organization).sms_sender
+        return SmsTransport().send(invitation, organization, sender=sender)
+    return EmailTransport().send(invitation, organization)
+
+
+def _backoff(retries: int) -> int:
+    return min(3600, 30 * 2**retries)
+
+
+@shared_task(base=TenantTask, bind=True, acks_late=True, typing=False, max_retries=MAX_SEND_RETRIES)
+def send_invitation(self, *, organization, invitation_id: int) -> str:
+    """Claim one invitation (queued -> sending; only one worker gets it), check consent, opt-out
+    and the frequency rules again, send, record the outcome. Transient provider errors put it
+    back to queued and retry with backoff; permanent ones record it as failed."""
+    invitation = invitations.invitation_claim(
+        organization=organization, invitation_id=invitation_id
+    )
+    if invitation is None:
+        return "not claimed"
+    contact = invitation.contact
+    if not invitation.survey.is_open:
+        reason = SkipReason.SURVEY_CLOSED
+    else:
+        reason = invitations.contact_skip_reason(
+            organization=organization,
+            contact=contact,
+            survey=invitation.survey,
+            channel=invitation.channel,
+            exclude=invitation,
+        )
+    if reason or invitation.personal_link is None:
+        invitations.invitation_record(
+            invitation=invitation,
+            status=InvitationStatus.SKIPPED,
+            skip_reason=reason or SkipReason.CONTACT_ERASED,
+        )
+        return "skipped"
+    invitation.address = contact.address_for(invitation.channel)
+    Invitation.objects.filter(pk=invitation.pk).update(address=invitation.address)
+    try:
+        result = _transport_send(invitation, organization)
+    except TransientSendError as error:
+        invitations.invitation_release(invitation=invitation, error=str(error))
+        if self.request.retries >= self.max_retries:
+            logger.warning("invitation %s: giving up for now: %s", invitation.public_id, error)
+            return "deferred"
+        if self.request.is_eager:  # tests and embedded mode: retry in place, no broker
+            kwargs = {"organization_id": organization.pk, "invitation_id": invitation_id}
+            retried = self.apply(kwargs=kwargs, retries=self.request.retries + 1)
+            return retried.get()
+        self.retry(countdown=_backoff(self.request.retries), throw=False)
+        return "retrying"
+    except PermanentSendError as error:
+        invitations.invitation_record(
+            invitation=invitation, status=InvitationStatus.FAILED, reason=str(error)
+        )
+        return "failed"
+    invitations.invitation_record(
+        invitation=invitation,
+        status=InvitationStatus.SENT,
+        provider_message_id=result.provider_message_id,
+    )
+    return "sent"
+
+
+@shared_task(base=TenantTask, acks_late=True, typing=False)
+def send_reminder(*, organization, invitation_id: int) -> str:
+    """One reminder to an unanswered campaign invitation (not counted by the frequency rules)."""
+    invitation = (
+        Invitation.objects.filter(organization=organization, pk=invitation_id)
+        .select_related("contact", "survey", "personal_link", "campaign")
+        .first()
+    )
+    if invitation is None or invitation.campaign is None or invitation.personal_link is None:
+        return "gone"
+    if invitation.answered_at or invitation.reminders_sent >= invitation.campaign.reminders:
+        return "not due"
+    contact = invitation.contact
+    if contact is None or not contact.is_reachable_by(invitation.channel):
+        return "unreachable"
+    if not invitations.reminder_claim(invitation=invitation):
+        return "not claimed"
+    try:
+        _transport_send(invitation, organization)
+    except (TransientSendError, PermanentSendError) as error:
+        logger.warning("reminder of %s not sent: %s", invitation.public_id, error)
+        return "failed"
+    invitations._event(
+        invitation, InvitationStatus.SENT, f"reminder {invitation.reminders_sent + 1}"
+    )
+    return "sent"
+
+
+@shared_task(base=TenantTask, acks_late=True, typing=False)
+def run_campaign(*, organization, campaign_id: int) -> int:
+    """Make a campaign's invitations; each is then sent by its own `send_invitation` task."""
+    return invitations.campaign_run(organization=organization, campaign_id=campaign_id)
+
+
+@shared_task
+def sweep_invitations() -> dict[str, int]:
+    """Periodic: resend tasks of queued invitations that are overdue (the broker lost them or
+    was down), start scheduled campaigns, send due reminders, mark opened invitations."""
+    counts = {"invitations": 0, "campaigns": 0, "reminders": 0, "opened": 0}
+    with unscoped():
+        for organization_id, invitation_id in invitations.due_invitations():
+            send_invitation.apply_async(
+                kwargs={"organization_id": organization_id, "invitation_id": invitation_id}
+            )
+            counts["invitations"] += 1
+        now = timezone.now()
+        due = Campaign.all_objects.filter(status=CampaignStatus.SCHEDULED, scheduled_for__lte=now)
+        stuck = Campaign.all_objects.filter(
+            status=CampaignStatus.SENDING, updated_at__lte=now - timedelta(minutes=10)
+        )
+        for campaign in [*due, *stuck]:
+            if campaign.status == CampaignStatus.SCHEDULED:
+                Campaign.all_objects.filter(pk=campaign.pk).update(
+                    status=CampaignStatus.SENDING, started_at=now, updated_at=now
+                )
+            run_campaign.apply_async(
+                kwargs={"organization_id": campaign.organization_id, "campaign_id": campaign.pk}
+            )
+            counts["campaigns"] += 1
+        counts["opened"] = Invitation.all_objects.filter(
+            Q(status=InvitationStatus.SENT) | Q(status=InvitationStatus.DELIVERED),
+            personal_link__opened_at__isnull=False,
+        ).update(status=InvitationStatus.OPENED)
+        organizations = set(
+            Campaign.all_objects.filter(status=CampaignStatus.SENT, reminders__gt=0).values_list(
+                "organization", flat=True
+            )
+        )
+    from tenancy.models import Organization
+
+    for organization in Organization.objects.filter(pk__in=organizations):
+        with tenant_scope(organization):
+            for invitation in invitations.reminders_due(organization=organization):
+                send_reminder.apply_async(
+                    kwargs={"organization_id": organization.pk, "invitation_id": invitation.pk}
+                )
+                counts["reminders"] += 1
+    return counts

@@ -30,3 +30,25 @@ urlpatterns = [
         name="segment_delete",
     ),
 ]
+
+# Invitations: campaign pages, the unsubscribe link and the Twilio webhooks.
+from distribution import invitation_views  # noqa: E402
+
+campaigns = "o/<slug:org_slug>/campaigns/"
+urlpatterns += [
+    path(campaigns, invitation_views.CampaignListView.as_view(), name="campaigns"),
+    path(campaigns + "new/", invitation_views.CampaignCreateView.as_view(), name="campaign_new"),
+    path(
+        campaigns + "<str:public_id>/",
+        invitation_views.CampaignDetailView.as_view(),
+        name="campaign",
+    ),
+    path(
+        campaigns + "<str:public_id>/send/",
+        invitation_views.CampaignSendView.as_view(),
+        name="campaign_send",
+    ),
+    path("u/<str:token>/", invitation_views.UnsubscribeView.as_view(), name="unsubscribe"),
+    path("hooks/twilio/sms/", invitation_views.TwilioInboundView.as_view(), name="twilio_inbound"),
+    path("hooks/twilio/status/", invitation_views.TwilioStatusView.as_view(), name="twilio_status"),
+]

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from distribution.models import Segment
 from journeys.models import Stage, Touchpoint
 from metrics import kpis
 from metrics.periods import Interval
@@ -88,6 +89,10 @@ class MetricQuerySerializer(serializers.Serializer):
     language = serializers.CharField(
         required=False, help_text="fi, sv, en; comma-separated for several."
     )
+    segment = PublicIdField(
+        lambda org: Segment.objects.filter(organization=org),
+        help_text="A contact segment's id: scores of its contacts' invited responses (read from raw rows).",
+    )
     level = serializers.FloatField(required=False, min_value=0.5, max_value=0.999)
 
     MAX_DAYS = 3 * 366
@@ -134,6 +139,7 @@ class MetricQuerySerializer(serializers.Serializer):
             question_key=data.get("question"),
             channels=split("channel"),
             languages=split("language"),
+            segment=data.get("segment"),
         )
 
 

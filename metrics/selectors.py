@@ -1,15 +1,22 @@
-"""Metric queries: read rollups only, so cost grows with the days shown, not with responses stored."""
+"""Metric queries: read rollups, so cost grows with the days shown, not with responses stored.
+
+The one exception is a contact segment, which only raw rows know (see `_raw_day_counts`).
+"""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
 
+from distribution.selectors import segment_contacts
 from metrics import scores
 from metrics.models import DailyRollup
 from metrics.periods import Interval, period_of, periods, previous_range
+from metrics.rollups import day_bounds, histogram_key
+from surveys.models import Answer
 
 WOMI = "womi"
 
@@ -25,6 +32,8 @@ class MetricFilters:
     question_key: str | None = None
     channels: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
+    # Contact segments live on raw rows (response -> personal link -> invitation -> contact).
+    segment: object | None = None
     extra: dict = field(default_factory=dict)
 
     def as_q(self) -> Q:
@@ -44,6 +53,53 @@ class MetricFilters:
         if self.languages:
             q &= Q(language__in=self.languages)
         return q
+
+    def as_raw_q(self) -> Q:
+        """The same narrowing over raw answers, for queries rollups cannot answer (segments)."""
+        q = Q()
+        if self.touchpoint_ids:
+            q &= Q(response__touchpoint_id__in=self.touchpoint_ids)
+        if self.journey_id is not None:
+            q &= Q(response__touchpoint__journey_id=self.journey_id)
+        if self.stage_id is not None:
+            q &= Q(response__touchpoint__stage_id=self.stage_id)
+        if self.survey_id is not None:
+            q &= Q(response__survey_id=self.survey_id)
+        if self.question_key:
+            q &= Q(question__key=self.question_key)
+        if self.channels:
+            q &= Q(response__channel__in=self.channels)
+        if self.languages:
+            q &= Q(response__language__in=self.languages)
+        if self.segment is not None:
+            q &= Q(response__personal_link__invitation__contact__in=segment_contacts(self.segment))
+        return q
+
+
+def _raw_day_counts(*, organization, metric: str, first: date, last: date, filters: MetricFilters):
+    """(day, histogram) rows computed from raw answers: used only for contact segments, whose
+    cost grows with the segment's responses (indexed by organization and submission time)."""
+    start, _ = day_bounds(first, organization.time_zone)
+    _, end = day_bounds(last, organization.time_zone)
+    rows = (
+        Answer.objects.filter(
+            organization=organization,
+            question__metric=metric,
+            value_int__isnull=False,
+            response__submitted_at__gte=start,
+            response__submitted_at__lt=end,
+        )
+        .filter(filters.as_raw_q())
+        .annotate(day=TruncDate("response__submitted_at", tzinfo=organization.zone))
+        .values_list("day", "value_int", "value_int_2")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
+    for day, value, second, count in rows:
+        key = histogram_key(value, second, metric)
+        by_day[day][key] = by_day[day].get(key, 0) + count
+    return by_day.items()
 
 
 def histogram_from_json(counts: dict[str, int], metric: str) -> dict:
@@ -83,16 +139,22 @@ def metric_series(
 ) -> dict:
     """Scores per period, for the whole range, and the change against the equally long range before.
 
-    One query over the rollups of both ranges. Values are unrounded; pages round for display.
+    One query over the rollups of both ranges (over raw answers when a contact segment is asked
+    for). Values are unrounded; pages round for display.
     """
     previous_start, previous_end = previous_range(start, end)
-    rows = (
-        DailyRollup.objects.filter(
-            organization=organization, metric=metric, day__gte=previous_start, day__lte=end
+    if filters.segment is not None:
+        rows = _raw_day_counts(
+            organization=organization, metric=metric, first=previous_start, last=end, filters=filters
         )
-        .filter(filters.as_q())
-        .values_list("day", "counts")
-    )
+    else:
+        rows = (
+            DailyRollup.objects.filter(
+                organization=organization, metric=metric, day__gte=previous_start, day__lte=end
+            )
+            .filter(filters.as_q())
+            .values_list("day", "counts")
+        )
     by_period: dict[date, dict] = defaultdict(dict)
     total: dict = {}
     previous: dict = {}

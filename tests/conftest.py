@@ -19,7 +19,7 @@ from tenancy.enums import Role
 from tenancy.scoping import tenant_scope
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_api_key
 
-pytest_plugins = ["tests.plugins.smtp", "tests.plugins.browser"]
+pytest_plugins = ["tests.plugins.smtp", "tests.plugins.browser", "tests.plugins.fake_twilio"]
 
 
 @receiver(setting_changed)

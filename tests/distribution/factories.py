@@ -28,3 +28,20 @@ class SegmentFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         return model_class.all_objects.create(*args, **kwargs)
+
+
+def reachable_contact(organization, *, email: str = "", phone: str = "", **extra) -> Contact:
+    """A contact who has consented to the channels they have an address for."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    return ContactFactory(
+        organization=organization,
+        email=email,
+        phone=phone,
+        email_consent=bool(email),
+        email_consent_at=now if email else None,
+        sms_consent=bool(phone),
+        sms_consent_at=now if phone else None,
+        **extra,
+    )

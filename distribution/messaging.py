@@ -1,0 +1,255 @@
+"""What an invitation says and how it leaves: one transport per channel.
+
+`EmailTransport` sends through Django's email API (SMTP locally, django-anymail in production);
+`SmsTransport` through the twilio SDK, whose base URL a setting can point at a local fake.
+Both raise `TransientSendError` (retry later) or `PermanentSendError` (record as failed).
+"""
+
+import smtplib
+from dataclasses import dataclass
+from email.utils import make_msgid
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from distribution.enums import Channel
+from distribution.models import Invitation, SurveyEmailTemplate
+from surveys.instruments import SCORE_TYPES, scale_of
+
+UNSUBSCRIBE_SALT = "distribution.unsubscribe"
+
+DEFAULT_TEXTS = {
+    "fi": {
+        "subject": "Kerro mielipiteesi: %(org)s",
+        "intro": "Kiitos, että asioit kanssamme. Vastaaminen vie minuutin.",
+        "answer": "Vastaa kyselyyn",
+        "unsubscribe": "En halua enää kyselyitä sähköpostilla",
+        "sms": "%(org)s: Miten onnistuimme? Vastaa numerolla tai %(url)s",
+        "followup": "Kiitos! Kerro vielä lyhyesti miksi.",
+        "thanks": "Kiitos vastauksestasi!",
+        "help": "Vastaa numerolla %(low)s-%(high)s. Lopeta viestit: LOPETA",
+        "stopped": "Et saa enää tekstiviestejä meiltä. Palaa: START",
+        "started": "Tekstiviestit palautettu. Lopeta: LOPETA",
+    },
+    "sv": {
+        "subject": "Berätta vad du tycker: %(org)s",
+        "intro": "Tack för att du handlade hos oss. Det tar en minut att svara.",
+        "answer": "Svara på enkäten",
+        "unsubscribe": "Jag vill inte få fler enkäter per e-post",
+        "sms": "%(org)s: Hur lyckades vi? Svara med en siffra eller %(url)s",
+        "followup": "Tack! Berätta gärna kort varför.",
+        "thanks": "Tack för ditt svar!",
+        "help": "Svara med en siffra %(low)s-%(high)s. Avsluta: SLUTA",
+        "stopped": "Du får inga fler sms från oss. Återuppta: START",
+        "started": "Sms återupptagna. Avsluta: SLUTA",
+    },
+    "en": {
+        "subject": "Tell us what you think: %(org)s",
+        "intro": "Thank you for choosing us. Answering takes a minute.",
+        "answer": "Answer the survey",
+        "unsubscribe": "Stop sending me surveys by email",
+        "sms": "%(org)s: How did we do? Reply with a number or %(url)s",
+        "followup": "Thanks! Tell us briefly why.",
+        "thanks": "Thank you for your answer!",
+        "help": "Reply with a number %(low)s-%(high)s. To stop: STOP",
+        "stopped": "You will get no more texts from us. Reply START to resume.",
+        "started": "Texts resumed. Reply STOP to stop.",
+    },
+}
+SMS_SEGMENT = 160
+
+
+class TransientSendError(Exception):
+    """The provider could not take the message now; try again later."""
+
+
+class PermanentSendError(Exception):
+    """The provider refused the message for good (bad address, blocked): record it."""
+
+
+@dataclass
+class SendResult:
+    provider_message_id: str = ""
+
+
+def texts_for(language: str) -> dict[str, str]:
+    return DEFAULT_TEXTS.get(language) or DEFAULT_TEXTS["en"]
+
+
+def public_url(path: str) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{path}"
+
+
+def survey_url(token: str, **query) -> str:
+    url = public_url(reverse("surveys:respond_personal", args=[token]))
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def unsubscribe_token(*, organization_id: int, contact_id: int, channel: str) -> str:
+    return signing.dumps(
+        {"o": organization_id, "c": contact_id, "ch": channel}, salt=UNSUBSCRIBE_SALT
+    )
+
+
+def read_unsubscribe_token(token: str) -> dict:
+    """Raises signing.BadSignature for a forged or altered token."""
+    return signing.loads(token, salt=UNSUBSCRIBE_SALT)
+
+
+def first_question(invitation: Invitation):
+    version = invitation.survey.current_version
+    if version is None:
+        return None
+    return version.questions.order_by("position", "id").first()
+
+
+def score_links(invitation: Invitation, question) -> list[dict]:
+    """One link per scale value when the first question is a score question."""
+    if question is None or question.type not in SCORE_TYPES:
+        return []
+    scale = scale_of(question)
+    if not scale or None in scale:
+        return []
+    token = invitation.personal_link.token
+    return [
+        {"value": value, "url": survey_url(token, score=value)}
+        for value in range(scale[0], scale[1] + 1)
+    ]
+
+
+def render_email(invitation: Invitation, organization) -> dict:
+    language = invitation.language or invitation.survey.default_language
+    texts = dict(texts_for(language))
+    custom = SurveyEmailTemplate.all_objects.filter(
+        organization_id=invitation.organization_id, survey=invitation.survey, language=language
+    ).first()
+    subject = custom.subject if custom else texts["subject"] % {"org": organization.name}
+    intro = custom.intro if custom and custom.intro else texts["intro"]
+    question = first_question(invitation)
+    links = score_links(invitation, question)
+    unsubscribe = public_url(
+        reverse(
+            "distribution:unsubscribe",
+            args=[
+                unsubscribe_token(
+                    organization_id=invitation.organization_id,
+                    contact_id=invitation.contact_id,
+                    channel=Channel.EMAIL,
+                )
+            ],
+        )
+    )
+    labels = (question.labels or {}).get(language, {}) if question is not None else {}
+    context = {
+        "organization": organization,
+        "language": language,
+        "subject": subject,
+        "intro": intro,
+        "texts": texts,
+        "question": question.text(language, invitation.survey.default_language) if question else "",
+        "labels": labels,
+        "score_links": links,
+        "survey_url": survey_url(invitation.personal_link.token),
+        "unsubscribe_url": unsubscribe,
+        "brand_color": organization.brand_color,
+    }
+    return {
+        "subject": subject,
+        "text": render_to_string("distribution/email/invitation.txt", context),
+        "html": render_to_string("distribution/email/invitation.html", context),
+        "unsubscribe_url": unsubscribe,
+    }
+
+
+class EmailTransport:
+    channel = Channel.EMAIL
+
+    def send(self, invitation: Invitation, organization) -> SendResult:
+        rendered = render_email(invitation, organization)
+        message_id = make_msgid(idstring=invitation.public_id, domain="cxplatform")
+        message = EmailMultiAlternatives(
+            subject=rendered["subject"],
+            body=rendered["text"],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[invitation.address],
+            headers={
+                "List-Unsubscribe": f"<{rendered['unsubscribe_url']}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "X-Invitation": invitation.public_id,
+                "Message-ID": message_id,
+            },
+        )
+        message.attach_alternative(rendered["html"], "text/html")
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as error:
+            raise PermanentSendError(f"recipient refused: {error.recipients}") from error
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                raise PermanentSendError(f"{error.smtp_code} {error.smtp_error!r}") from error
+            raise TransientSendError(f"{error.smtp_code}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TransientSendError(str(error) or type(error).__name__) from error
+        return SendResult(provider_message_id=message_id.strip("<>"))
+
+
+def twilio_client():
+    from twilio.rest import Client
+
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    if settings.TWILIO_API_BASE_URL:
+        client.api.base_url = settings.TWILIO_API_BASE_URL
+    return client
+
+
+def sms_body(invitation: Invitation, organization) -> str:
+    """The invitation SMS; the organization name is shortened so it fits one segment."""
+    texts = texts_for(invitation.language)
+    url = survey_url(invitation.personal_link.token)
+    body = texts["sms"] % {"org": organization.name, "url": url}
+    overflow = len(body) - SMS_SEGMENT
+    if overflow > 0:
+        name = organization.name[: max(3, len(organization.name) - overflow)]
+        body = texts["sms"] % {"org": name, "url": url}
+    return body
+
+
+def sms_send(*, to: str, body: str, sender: str, status_callback: str = "") -> str:
+    """Send one SMS; returns the message sid."""
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    options = {"status_callback": status_callback} if status_callback else {}
+    try:
+        message = twilio_client().messages.create(
+            to=to, from_=sender or settings.TWILIO_DEFAULT_SENDER, body=body, **options
+        )
+    except TwilioRestException as error:
+        if error.status == 429 or error.status >= 500:
+            raise TransientSendError(f"twilio {error.status}: {error.msg}") from error
+        raise PermanentSendError(f"twilio {error.code or error.status}: {error.msg}") from error
+    except (TwilioException, OSError) as error:
+        raise TransientSendError(str(error)) from error
+    return message.sid
+
+
+class SmsTransport:
+    channel = Channel.SMS
+
+    def send(self, invitation: Invitation, organization, *, sender: str) -> SendResult:
+        callback = (
+            public_url(reverse("distribution:twilio_status")) + f"?ivt={invitation.public_id}"
+        )
+        sid = sms_send(
+            to=invitation.address,
+            body=sms_body(invitation, organization),
+            sender=sender,
+            status_callback=callback,
+        )
+        return SendResult(provider_message_id=sid)
+
+
+TRANSPORTS = {Channel.EMAIL: EmailTransport, Channel.SMS: SmsTransport}

@@ -1,0 +1,221 @@
+"""SMS invitations through the real twilio SDK against a local fake Twilio, and inbound replies
+signed with the SDK's own validator."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+
+from distribution.enums import InvitationStatus
+from distribution.models import Contact, DistributionSettings, Invitation, InvitationEvent
+from surveys.models import Answer, Response
+from tests.distribution.factories import reachable_contact
+from tests.plugins.fake_twilio import AUTH_TOKEN
+
+URL = "/api/v1/orgs/acme/invitations/"
+INBOUND = "/hooks/twilio/sms/"
+STATUS = "/hooks/twilio/status/"
+PHONE = "+358401234567"
+
+
+def signed_post(client, path: str, params: dict, *, query: str = "", token: str = AUTH_TOKEN):
+    url = settings.PUBLIC_BASE_URL + path + query
+    signature = RequestValidator(token).compute_signature(url, params)
+    return client.post(
+        path + query,
+        urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )
+
+
+@pytest.fixture
+def sent_sms(org, write_api, nps_survey, sending, django_capture_on_commit_callbacks):
+    """An SMS invitation already sent to a contact who consented to SMS."""
+    DistributionSettings.all_objects.create(organization=org, sms_sender="AcmeOy")
+    contact = reachable_contact(org, phone=PHONE, preferred_language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = write_api.post(
+            URL,
+            {"contact": contact.public_id, "survey": nps_survey.public_id, "channel": "sms"},
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    return Invitation.all_objects.get(public_id=response.json()["id"])
+
+
+class Replies:
+    def __init__(self, client):
+        self.client = client
+        self.count = 0
+
+    def send(self, body: str, *, sid: str | None = None, phone: str = PHONE) -> str:
+        self.count += 1
+        params = {"MessageSid": sid or f"SMin{self.count}", "From": phone, "Body": body}
+        response = signed_post(self.client, INBOUND, params)
+        assert response.status_code == 200
+        text = response.content.decode()
+        if "<Message>" not in text:
+            return ""
+        return text.split("<Message>")[1].split("</Message>")[0]
+
+
+@pytest.fixture
+def replies(client):
+    return Replies(client)
+
+
+def test_an_sms_invitation_goes_out_through_twilio_with_a_short_link_in_one_segment(
+    sent_sms, sending, org
+):
+    message = sending["twilio"].messages[0]
+    token = sent_sms.personal_link.token
+    assert message["To"] == PHONE
+    assert message["From"] == "AcmeOy"
+    assert f"https://cx.example.com/r/{token}/" in message["Body"]
+    assert len(message["Body"]) <= 160
+    assert message["StatusCallback"].endswith(f"/hooks/twilio/status/?ivt={sent_sms.public_id}")
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == InvitationStatus.SENT
+    assert sent_sms.provider_message_id == message["sid"]
+
+
+def test_status_callbacks_update_delivery_and_forged_ones_are_refused(sent_sms, client):
+    query = f"?ivt={sent_sms.public_id}"
+    params = {"MessageSid": sent_sms.provider_message_id, "MessageStatus": "delivered"}
+    forged = signed_post(client, STATUS, params, query=query, token="not-the-token")
+    assert forged.status_code == 403
+    assert client.post(STATUS + query, params).status_code == 403
+    assert signed_post(client, STATUS, params, query=query).status_code == 204
+    assert signed_post(client, STATUS, params, query=query).status_code == 204
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == InvitationStatus.DELIVERED
+    history = InvitationEvent.all_objects.filter(invitation=sent_sms)
+    assert list(history.values_list("status", flat=True)) == ["queued", "sent", "delivered"]
+
+
+def test_a_transient_twilio_error_is_retried_and_sends_once(
+    org, write_api, nps_survey, sending, django_capture_on_commit_callbacks
+):
+    contact = reachable_contact(org, phone=PHONE)
+    sending["twilio"].fail_next(503)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = write_api.post(
+            URL,
+            {"contact": contact.public_id, "survey": nps_survey.public_id, "channel": "sms"},
+            format="json",
+        )
+    invitation = Invitation.all_objects.get(public_id=response.json()["id"])
+    assert invitation.status == InvitationStatus.SENT
+    assert invitation.attempts == 2
+    assert len(sending["twilio"].messages) == 1
+
+
+def test_a_permanent_twilio_error_is_recorded_as_failed(
+    org, write_api, nps_survey, sending, django_capture_on_commit_callbacks
+):
+    contact = reachable_contact(org, phone=PHONE)
+    sending["twilio"].fail_next(400)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = write_api.post(
+            URL,
+            {"contact": contact.public_id, "survey": nps_survey.public_id, "channel": "sms"},
+            format="json",
+        )
+    invitation = Invitation.all_objects.get(public_id=response.json()["id"])
+    assert invitation.status == InvitationStatus.FAILED
+    assert "21211" in invitation.failure_reason
+    assert sending["twilio"].messages == []
+
+
+def test_unsigned_or_forged_inbound_sms_is_refused(sent_sms, client):
+    params = {"MessageSid": "SMx", "From": PHONE, "Body": "STOP"}
+    assert client.post(INBOUND, params).status_code == 403
+    assert signed_post(client, INBOUND, params, token="forged").status_code == 403
+    assert signed_post(client, INBOUND, {**params, "Body": "x"}, query="?a=1").status_code == 200
+    assert Contact.all_objects.get(phone=PHONE).sms_opted_out_at is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "STOP",
+        "stop",
+        "Stop.",
+        "LOPETA",
+        "lopeta!",
+        "Sluta",
+        "SLUTA tack",
+        "unsubscribe please",
+        " Stop ",
+    ],
+)
+def test_stop_words_in_any_language_opt_out_at_once_and_are_confirmed_once(sent_sms, replies, body):
+    first = replies.send(body)
+    assert first
+    contact = Contact.all_objects.get(phone=PHONE)
+    assert contact.sms_opted_out_at is not None
+    assert replies.send(body) == ""
+
+
+def test_start_opts_back_in(sent_sms, replies):
+    replies.send("STOP")
+    assert "STOP" in replies.send("START")
+    assert Contact.all_objects.get(phone=PHONE).sms_opted_out_at is None
+
+
+def test_a_reply_with_a_number_answers_asks_why_and_records_the_comment(
+    sent_sms, replies, nps_survey
+):
+    follow_up = replies.send("3")
+    assert follow_up == "Improve (en)"
+    assert not Response.all_objects.exists()
+    assert replies.send("Delivery was slow") == "Thank you for your answer!"
+    response = Response.all_objects.get()
+    answers = {
+        a.question.key: a
+        for a in Answer.all_objects.filter(response=response).select_related("question")
+    }
+    assert response.channel == "sms"
+    assert answers["score"].value_int == 3
+    assert answers["improve"].value_text == "Delivery was slow"
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == InvitationStatus.ANSWERED
+    assert replies.send("anything else") == ""
+
+
+def test_a_reply_not_understood_gets_one_helpful_message_not_a_loop(sent_sms, replies):
+    assert "0-10" in replies.send("hello?")
+    assert replies.send("what") == ""
+    assert replies.send("42") == ""
+    assert replies.send("9") == "Liked (en)"
+
+
+def test_the_same_message_sid_is_acted_on_once(sent_sms, replies):
+    first = replies.send("3", sid="SMsame")
+    again = replies.send("3", sid="SMsame")
+    assert first == again == "Improve (en)"
+    sent_sms.refresh_from_db()
+    assert sent_sms.sms_state == "awaiting_comment"
+    assert not Response.all_objects.exists()
+
+
+def test_a_passive_score_without_a_follow_up_question_is_recorded_and_thanked(sent_sms, replies):
+    assert replies.send("7") == "Thank you for your answer!"
+    assert Answer.all_objects.get(response=Response.all_objects.get()).value_int == 7
+
+
+def test_nothing_is_sent_by_sms_to_a_contact_without_sms_consent(
+    org, write_api, nps_survey, sending, django_capture_on_commit_callbacks
+):
+    contact = reachable_contact(org, email="only@example.fi")
+    Contact.all_objects.filter(pk=contact.pk).update(phone=PHONE)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = write_api.post(
+            URL,
+            {"contact": contact.public_id, "survey": nps_survey.public_id, "channel": "sms"},
+            format="json",
+        )
+    assert response.json()["skip_reason"] == "no_consent"
+    assert sending["twilio"].messages == []
