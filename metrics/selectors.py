@@ -145,7 +145,11 @@ def metric_series(
     previous_start, previous_end = previous_range(start, end)
     if filters.segment is not None:
         rows = _raw_day_counts(
-            organization=organization, metric=metric, first=previous_start, last=end, filters=filters
+            organization=organization,
+            metric=metric,
+            first=previous_start,
+            last=end,
+            filters=filters,
         )
     else:
         rows = (
