@@ -12,7 +12,13 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 
-from bench.environment import PROJECT_ROOT, BenchContext, BenchSetupError, with_redis_db
+from bench.environment import (
+    PROJECT_ROOT,
+    WORKER_REDIS_DB,
+    BenchContext,
+    BenchSetupError,
+    with_redis_db,
+)
 from bench.registry import Result, benchmark
 
 FULL_CONTACTS = 2000
@@ -20,7 +26,6 @@ QUICK_CONTACTS = 200
 TIMEOUT = float(os.environ.get("BENCH_INVITATIONS_TIMEOUT", "600"))
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "bench-twilio-token"
-WORKER_REDIS_DB = 12
 
 
 @benchmark("invitations", title="Invitations queued and sent per second (email and SMS)")

@@ -7,6 +7,7 @@ The development and test databases are never opened.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -22,6 +23,8 @@ from psycopg2 import sql
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "cxplatform_bench"
 BENCH_REDIS_DB = 14
+# The invitations benchmark's worker: a database of its own, see bench_invitations.
+WORKER_REDIS_DB = 13
 # Signs sessions of a throw-away database on 127.0.0.1; never used anywhere else.
 BENCH_SECRET_KEY = "bench-only-secret-never-used-outside-the-benchmark-database"
 POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql"}
@@ -125,8 +128,10 @@ def prepare(
     bench_url = with_database(database_url, name)
     _recreate_database(database_url, name)
     bench_redis = with_redis_db(redis_url, BENCH_REDIS_DB)
-    if bench_redis == redis_url:
-        raise BenchSetupError(f"REDIS_URL uses database {BENCH_REDIS_DB}, which benchmarks empty.")
+    if redis_url in (bench_redis, with_redis_db(redis_url, WORKER_REDIS_DB)):
+        raise BenchSetupError(
+            f"REDIS_URL uses database {BENCH_REDIS_DB} or {WORKER_REDIS_DB}, which benchmarks use."
+        )
     try:
         redis.Redis.from_url(bench_redis, socket_connect_timeout=3).flushdb()
     except redis.RedisError as error:
@@ -136,6 +141,31 @@ def prepare(
     )
     context.manage("migrate", "--noinput")
     return context
+
+
+# Any number, the same in every run: the PostgreSQL advisory lock one bench run holds.
+RUN_LOCK = 0x6378_6265_6E63
+
+
+@contextlib.contextmanager
+def exclusive_run(database_url: str, *, echo=print):
+    """Hold a server-wide advisory lock for the whole run: two runs (a `make bench` and the
+    bench tests of a `make test`, say) would share Redis databases 13 and 14, and one's workers
+    would take the other's tasks, so the second run waits for the first to finish."""
+    try:
+        connection = psycopg2.connect(with_database(database_url, "postgres"), connect_timeout=5)
+    except psycopg2.Error as error:
+        raise BenchSetupError(f"PostgreSQL is not reachable ({error}).") from error
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+            if not cursor.fetchone()[0]:
+                echo("Another benchmark run is in progress; waiting for it to finish...")
+                cursor.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK])
+        yield
+    finally:
+        connection.close()  # releases the lock
 
 
 def drop_database(database_url: str, name: str) -> None:

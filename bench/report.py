@@ -62,7 +62,8 @@ def markdown(
         f"- Load: {timing.threads} client threads; each URL warmed up for {timing.warmup:g} s, "
         f"then measured for {timing.duration:g} s",
         f"- Isolation: database `{database}` (dropped and recreated each run) and Redis "
-        "database 14, on the servers named by `DATABASE_URL` and `REDIS_URL`",
+        "databases 14 and 13, one run at a time, on the servers named by `DATABASE_URL` and "
+        "`REDIS_URL`",
         "",
         "## Results",
         "",

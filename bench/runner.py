@@ -14,6 +14,7 @@ from bench.environment import (
     FULL_TIMING,
     QUICK_TIMING,
     BenchSetupError,
+    exclusive_run,
     machine,
     prepare,
 )
@@ -56,20 +57,22 @@ def run(
         )
     selected = [benchmarks[name] for name in sorted(benchmarks) if not only or name in only]
     timing = QUICK_TIMING if quick else FULL_TIMING
-    echo(f"Preparing database {database_name} and Redis db 14 (migrate)...")
-    context = prepare(
-        database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        name=database_name,
-        timing=timing,
-        quick=quick,
-    )
+    database_url = database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     sections = []
-    for benchmark in selected:
-        echo(f"Running {benchmark.name}: {benchmark.title}...")
-        started = time.monotonic()
-        results = benchmark.function(context)
-        sections.append(Section(benchmark, results, time.monotonic() - started))
+    with exclusive_run(database_url, echo=echo):
+        echo(f"Preparing database {database_name} and Redis db 14 (migrate)...")
+        context = prepare(
+            database_url,
+            redis_url or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+            name=database_name,
+            timing=timing,
+            quick=quick,
+        )
+        for benchmark in selected:
+            echo(f"Running {benchmark.name}: {benchmark.title}...")
+            started = time.monotonic()
+            results = benchmark.function(context)
+            sections.append(Section(benchmark, results, time.monotonic() - started))
     document = markdown(
         sections,
         machine=machine(context),

@@ -50,3 +50,41 @@ class DailyRollup(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.question_key} {self.day} n={self.n}"
+
+
+class DailyTotal(TenantModel):
+    """The sum of one day's DailyRollup rows of a touchpoint and question over every channel and
+    language: the row most queries read (KPIs, the journey map, the metrics API without a channel
+    or language filter). It holds at most one row per day, touchpoint and question, so a year
+    costs the same few hundred rows whether the day had ten responses or ten thousand.
+    Kept equal to its DailyRollup rows by `metrics.rollups` (refreshed under the same lock).
+    """
+
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    question_key = models.CharField(max_length=64)
+    metric = models.CharField(max_length=20)
+    day = models.DateField()
+    n = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "survey", "question_key", "touchpoint", "day"],
+                name="daily_total_one_row_per_day",
+                nulls_distinct=False,
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "metric", "day"], name="total_metric_day"),
+            models.Index(
+                fields=["organization", "touchpoint", "metric", "day"], name="total_touchpoint_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.question_key} {self.day} n={self.n} (all channels)"

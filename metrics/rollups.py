@@ -1,7 +1,10 @@
-"""Keeping DailyRollup rows equal to what the raw answers say.
+"""Keeping DailyRollup and DailyTotal rows equal to what the raw answers say.
 
-Every refresh recomputes a bucket from raw answers under a row lock, so running it twice, out of
-order, or concurrently gives the same rows as a full rebuild (tests/metrics/test_rollups.py).
+Every refresh recomputes a bucket from raw answers, and then its day's total from the day's
+buckets, under a lock on the total row (taken first by every refresh of that day, touchpoint and
+question, so two workers refreshing different channels of one day cannot lose each other's
+update). Running a refresh twice, out of order, or concurrently gives the same rows as a full
+rebuild (tests/metrics/test_rollups.py).
 """
 
 import zoneinfo
@@ -13,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
-from metrics.models import DailyRollup
+from metrics.models import DailyRollup, DailyTotal
 from surveys.models import Answer, Response
 
 WOMI = "womi"
@@ -73,15 +76,22 @@ def buckets_of_response(response: Response) -> set[Bucket]:
 
 def _bucket_histogram(organization, bucket: Bucket) -> dict[str, int]:
     start, end = day_bounds(bucket.day, organization.time_zone)
+    # Narrow by the response's organization, survey and time first: that is the
+    # response_org_srv_sub index, so a refresh reads one day of one survey, however many
+    # responses the organization holds.
+    responses = Response.objects.filter(
+        organization=organization,
+        survey_id=bucket.survey_id,
+        submitted_at__gte=start,
+        submitted_at__lt=end,
+        touchpoint_id=bucket.touchpoint_id,
+        channel=bucket.channel,
+        language=bucket.language,
+    )
     answers = Answer.objects.filter(
         organization=organization,
+        response__in=responses,
         question__key=bucket.question_key,
-        response__survey_id=bucket.survey_id,
-        response__touchpoint_id=bucket.touchpoint_id,
-        response__channel=bucket.channel,
-        response__language=bucket.language,
-        response__submitted_at__gte=start,
-        response__submitted_at__lt=end,
         value_int__isnull=False,
     )
     rows = answers.values_list("value_int", "value_int_2").annotate(count=Count("id")).order_by()
@@ -91,27 +101,47 @@ def _bucket_histogram(organization, bucket: Bucket) -> dict[str, int]:
     return dict(histogram)
 
 
+def _merged(histograms) -> dict[str, int]:
+    merged: dict[str, int] = defaultdict(int)
+    for histogram in histograms:
+        for key, count in histogram.items():
+            merged[key] += count
+    return dict(merged)
+
+
 def rollup_refresh_bucket(*, organization, bucket: Bucket) -> None:
-    """Recompute one bucket from raw answers. Idempotent; concurrent refreshes serialize on the row."""
-    identity = {
+    """Recompute one bucket from raw answers, then its day's total from the day's buckets.
+    Idempotent; concurrent refreshes of one day serialize on the total row."""
+    day = {
         "organization": organization,
         "survey_id": bucket.survey_id,
         "question_key": bucket.question_key,
         "touchpoint_id": bucket.touchpoint_id,
-        "channel": bucket.channel,
-        "language": bucket.language,
         "day": bucket.day,
     }
+    identity = {**day, "channel": bucket.channel, "language": bucket.language}
     with transaction.atomic():
-        row, _ = DailyRollup.objects.get_or_create(**identity, defaults={"metric": bucket.metric})
+        total, _ = DailyTotal.objects.get_or_create(**day, defaults={"metric": bucket.metric})
         # The lock makes a second refresher wait and then read the answers committed meanwhile.
-        row = DailyRollup.objects.select_for_update().get(pk=row.pk)
+        total = DailyTotal.objects.select_for_update().get(pk=total.pk)
         histogram = _bucket_histogram(organization, bucket)
-        if not histogram:
-            row.delete()
+        if histogram:
+            DailyRollup.objects.update_or_create(
+                **identity,
+                defaults={
+                    "counts": histogram,
+                    "n": sum(histogram.values()),
+                    "metric": bucket.metric,
+                },
+            )
+        else:
+            DailyRollup.objects.filter(**identity).delete()
+        merged = _merged(DailyRollup.objects.filter(**day).values_list("counts", flat=True))
+        if not merged:
+            total.delete()
             return
-        row.counts, row.n, row.metric = histogram, sum(histogram.values()), bucket.metric
-        row.save(update_fields=["counts", "n", "metric", "refreshed_at"])
+        total.counts, total.n, total.metric = merged, sum(merged.values()), bucket.metric
+        total.save(update_fields=["counts", "n", "metric", "refreshed_at"])
 
 
 def rollups_rebuild(*, organization) -> int:
@@ -150,8 +180,30 @@ def rollups_rebuild(*, organization) -> int:
     ) in rows.iterator():
         bucket = Bucket(survey_id, key, metric, touchpoint_id, channel, language, day)
         histograms[bucket][histogram_key(value, second, metric)] += count
+    totals: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for bucket, histogram in histograms.items():
+        day_key = (bucket.survey_id, bucket.question_key, bucket.metric, bucket.touchpoint_id)
+        for key, count in histogram.items():
+            totals[(*day_key, bucket.day)][key] += count
     with transaction.atomic():
         DailyRollup.objects.filter(organization=organization).delete()
+        DailyTotal.objects.filter(organization=organization).delete()
+        DailyTotal.objects.bulk_create(
+            [
+                DailyTotal(
+                    organization=organization,
+                    survey_id=survey_id,
+                    question_key=key,
+                    metric=metric,
+                    touchpoint_id=touchpoint_id,
+                    day=day,
+                    counts=dict(histogram),
+                    n=sum(histogram.values()),
+                )
+                for (survey_id, key, metric, touchpoint_id, day), histogram in totals.items()
+            ],
+            batch_size=2000,
+        )
         DailyRollup.objects.bulk_create(
             [
                 DailyRollup(

@@ -1,6 +1,8 @@
 """Metric queries: read rollups, so cost grows with the days shown, not with responses stored.
 
-The one exception is a contact segment, which only raw rows know (see `_raw_day_counts`).
+Without a channel or language filter they read DailyTotal (one row per day, touchpoint and
+question), with one the finer DailyRollup. The one exception is a contact segment, which only
+raw rows know (see `_raw_day_counts`).
 """
 
 from collections import defaultdict
@@ -13,7 +15,7 @@ from django.db.models.functions import TruncDate
 
 from distribution.selectors import segment_contacts
 from metrics import scores
-from metrics.models import DailyRollup
+from metrics.models import DailyRollup, DailyTotal
 from metrics.periods import Interval, period_of, periods, previous_range
 from metrics.rollups import day_bounds, histogram_key
 from surveys.models import Answer
@@ -35,6 +37,13 @@ class MetricFilters:
     # Contact segments live on raw rows (response -> personal link -> invitation -> contact).
     segment: object | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def needs_channel_rows(self) -> bool:
+        return bool(self.channels or self.languages)
+
+    def rollup_model(self):
+        return DailyRollup if self.needs_channel_rows else DailyTotal
 
     def as_q(self) -> Q:
         q = Q()
@@ -153,7 +162,8 @@ def metric_series(
         )
     else:
         rows = (
-            DailyRollup.objects.filter(
+            filters.rollup_model()
+            .objects.filter(
                 organization=organization, metric=metric, day__gte=previous_start, day__lte=end
             )
             .filter(filters.as_q())
@@ -211,7 +221,7 @@ def touchpoint_metric_scores(
         return {}
     touchpoint_ids = {touchpoint_id for touchpoint_id, _ in pairs}
     metrics = {metric for _, metric in pairs}
-    rows = DailyRollup.objects.filter(
+    rows = DailyTotal.objects.filter(
         organization=organization,
         touchpoint_id__in=touchpoint_ids,
         metric__in=metrics,

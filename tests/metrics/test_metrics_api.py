@@ -128,6 +128,12 @@ def test_api_reads_rollups_not_raw_responses(march_answers, read_api):
     with CaptureQueriesContext(connection) as ctx:
         get(read_api, metric="nps", start="2026-03-01", end="2026-03-31")
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "metrics_dailytotal" in sql  # one row per day, whatever the channels and languages
+    assert Response._meta.db_table not in sql
+    with CaptureQueriesContext(connection) as ctx:
+        answer = get(read_api, metric="nps", start="2026-03-01", end="2026-03-31", channel="web")
+    assert answer.status_code == 200
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
     assert "metrics_dailyrollup" in sql
     assert Response._meta.db_table not in sql
 

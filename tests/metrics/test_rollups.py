@@ -6,7 +6,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from metrics.models import DailyRollup
+from metrics.models import DailyRollup, DailyTotal
 from metrics.rollups import buckets_of_response, rollups_rebuild
 from metrics.services import buckets_refresh, response_process
 from surveys.models import Response
@@ -23,6 +23,13 @@ def rollup_rows(organization) -> dict:
             r.metric,
         )
         for r in DailyRollup.objects.filter(organization=organization)
+    }
+
+
+def total_rows(organization) -> dict:
+    return {
+        (r.survey_id, r.question_key, r.touchpoint_id, r.day): (r.n, r.counts, r.metric)
+        for r in DailyTotal.objects.filter(organization=organization)
     }
 
 
@@ -76,9 +83,11 @@ def test_deleting_a_response_takes_it_out_of_the_rollups(
     with django_capture_on_commit_callbacks(execute=True):
         gone.delete()
     assert DailyRollup.objects.get().counts == {"9": 1}
+    assert DailyTotal.objects.get().counts == {"9": 1}
     with django_capture_on_commit_callbacks(execute=True):
         keep.delete()
     assert not DailyRollup.objects.exists()
+    assert not DailyTotal.objects.exists()
 
 
 def test_response_is_saved_even_when_the_broker_is_down(
@@ -158,8 +167,20 @@ def test_incremental_rollups_always_equal_a_full_rebuild(scoped, submit, operati
                 buckets = buckets_of_response(response)
                 response.delete()
                 buckets_refresh(organization=scoped, buckets=list(buckets))
-        incremental = rollup_rows(scoped)
+        incremental = rollup_rows(scoped), total_rows(scoped)
         rollups_rebuild(organization=scoped)
-        assert rollup_rows(scoped) == incremental
+        assert (rollup_rows(scoped), total_rows(scoped)) == incremental
     finally:
         transaction.savepoint_rollback(savepoint)
+
+
+def test_a_days_total_sums_every_channel_and_language(
+    scoped, submit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(9, at(2026, 3, 14, 9), channel="web")
+        submit(9, at(2026, 3, 14, 10), channel="email")
+        submit(2, at(2026, 3, 14, 11), channel="email", language="sv")
+    assert DailyRollup.objects.count() == 3
+    total = DailyTotal.objects.get()
+    assert (total.day, total.n, total.counts) == (date(2026, 3, 14), 3, {"9": 2, "2": 1})
