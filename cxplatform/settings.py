@@ -5,6 +5,8 @@ embedded default explicitly: SQLite under var/, Celery tasks run in-process, ema
 Without it DATABASE_URL, REDIS_URL and SECRET_KEY are required and nothing falls back silently.
 """
 
+import os
+import secrets
 from pathlib import Path
 
 import environ
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "anymail",
     "core",
     "tenancy",
     "accounts",
@@ -179,6 +182,18 @@ EMAIL_CONFIG = env.email_url(
 )
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Production sends through an email provider with django-anymail: set EMAIL_BACKEND to the
+# provider's backend (e.g. anymail.backends.postmark.EmailBackend) and its ANYMAIL_* variables
+# (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN); every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"].
+# Bounce and complaint webhooks live at /hooks/email/<provider>/tracking/ behind basic auth with
+# ANYMAIL_WEBHOOK_SECRET ("user:password"); without one a random secret refuses every call.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and value
+}
+ANYMAIL.setdefault("WEBHOOK_SECRET", f"unset:{secrets.token_urlsafe(24)}")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="cxplatform <noreply@localhost>")
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -276,3 +291,5 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_DEFAULT_SENDER = env.str("TWILIO_DEFAULT_SENDER", default="")
+# How long a two-way SMS conversation waits for the comment before the score is recorded alone.
+SMS_COMMENT_WAIT_HOURS = env.int("SMS_COMMENT_WAIT_HOURS", default=12)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
     path("", include("distribution.urls")),
+    path("hooks/email/", include("anymail.urls")),
 ]
 
 handler404 = "core.api.not_found"

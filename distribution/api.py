@@ -269,3 +269,8 @@ API_ROUTES: list[tuple[str, type, str]] = [
 from distribution.invitation_api import ROUTES as INVITATION_ROUTES  # noqa: E402
 
 API_ROUTES += INVITATION_ROUTES
+
+# Sending settings and the surveys' invitation email texts.
+from distribution.configuration_api import ROUTES as CONFIGURATION_ROUTES  # noqa: E402
+
+API_ROUTES += CONFIGURATION_ROUTES

@@ -15,3 +15,9 @@ class DistributionConfig(AppConfig):
         response_submitted.connect(
             on_response_submitted, dispatch_uid="distribution.invitation_answered", weak=False
         )
+
+        from anymail.signals import tracking
+
+        from distribution.email_events import on_tracking_event
+
+        tracking.connect(on_tracking_event, dispatch_uid="distribution.email_events", weak=False)

@@ -78,6 +78,7 @@ class SkipReason(models.TextChoices):
     OPTED_OUT = "opted_out", _("Opted out")
     NO_CONSENT = "no_consent", _("No consent")
     NO_ADDRESS = "no_address", _("No address for the channel")
+    UNDELIVERABLE = "undeliverable", _("Email address bounced")
     THROTTLED = "throttled", _("Invited to this survey recently")
     QUARANTINED = "quarantined", _("Invited to any survey recently")
     SURVEY_CLOSED = "survey_closed", _("Survey not open")

@@ -228,6 +228,7 @@ class TwilioInboundView(View):
         reply, _replayed = sms.inbound_sms(
             message_sid=request.POST.get("MessageSid", ""),
             from_number=request.POST.get("From", ""),
+            to_number=request.POST.get("To", ""),
             body=request.POST.get("Body", ""),
         )
         twiml = MessagingResponse()

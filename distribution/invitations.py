@@ -9,7 +9,6 @@ queued (a refused one is saved as skipped with its reason) and again at send tim
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Value, When
@@ -53,25 +52,6 @@ def settings_for(organization) -> DistributionSettings:
     return found or DistributionSettings(organization=organization)
 
 
-@transaction.atomic
-def distribution_settings_update(
-    *, actor: Actor, organization, **changes: Any
-) -> DistributionSettings:
-    current, _created = DistributionSettings.all_objects.get_or_create(organization=organization)
-    for field in ("survey_throttle_days", "quarantine_days", "link_expiry_days", "sms_sender"):
-        if field in changes:
-            setattr(current, field, changes[field])
-    current.save()
-    activity_record(
-        organization=organization,
-        actor=actor,
-        action="distribution.settings.updated",
-        target=current,
-        data={"fields": sorted(changes)},
-    )
-    return current
-
-
 def _event(invitation: Invitation, status: str, detail: str = "") -> None:
     InvitationEvent.objects.create(
         organization_id=invitation.organization_id,
@@ -105,11 +85,14 @@ def skip_reason_expression(*, organization, survey: Survey, channel: str, now=No
     opted_out = Q()
     no_consent = Q()
     no_address = Q()
+    bounced = Q()
     for each in channels:
         address = "email" if each == Channel.EMAIL else "phone"
         opted_out &= Q(**{f"{each}_opted_out_at__isnull": False})
         no_consent &= Q(**{f"{each}_consent": False})
         no_address &= Q(**{address: ""})
+        # Only email bounces; an SMS channel in the audience makes this rule never match alone.
+        bounced &= Q(email_bounced_at__isnull=False) if each == Channel.EMAIL else Q(pk__in=[])
     throttled = _recent_sent(
         organization, now - timedelta(days=config.survey_throttle_days), survey=survey
     )
@@ -118,6 +101,7 @@ def skip_reason_expression(*, organization, survey: Survey, channel: str, now=No
         When(~reachable & opted_out, then=Value(SkipReason.OPTED_OUT)),
         When(~reachable & no_consent, then=Value(SkipReason.NO_CONSENT)),
         When(~reachable & no_address, then=Value(SkipReason.NO_ADDRESS)),
+        When(~reachable & bounced, then=Value(SkipReason.UNDELIVERABLE)),
         When(~reachable, then=Value(SkipReason.OPTED_OUT)),
         When(throttled, then=Value(SkipReason.THROTTLED)),
         When(quarantined, then=Value(SkipReason.QUARANTINED)),
@@ -138,7 +122,9 @@ def contact_skip_reason(
             return SkipReason.OPTED_OUT
         if not state.given:
             return SkipReason.NO_CONSENT
-        return SkipReason.NO_ADDRESS
+        if not contact.address_for(channel):
+            return SkipReason.NO_ADDRESS
+        return SkipReason.UNDELIVERABLE
     config = settings_for(organization)
     now = timezone.now()
     sent = Invitation.objects.filter(organization=organization, contact=contact)
@@ -629,12 +615,20 @@ def reminders_due(*, organization, now=None) -> list[Invitation]:
 
 
 def reminder_claim(*, invitation: Invitation) -> bool:
-    """Count one reminder for exactly one worker (compare-and-swap on the count)."""
-    return bool(
-        Invitation.objects.filter(
-            pk=invitation.pk, reminders_sent=invitation.reminders_sent
-        ).update(reminders_sent=F("reminders_sent") + 1, last_reminder_at=timezone.now())
-    )
+    """Count one reminder for exactly one worker (compare-and-swap on the count), and give the
+    personal link a full validity period again: a reminder must never carry a dead link."""
+    from surveys.models import PersonalLink
+
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, reminders_sent=invitation.reminders_sent
+    ).update(reminders_sent=F("reminders_sent") + 1, last_reminder_at=timezone.now())
+    expiry = settings_for(invitation.organization).link_expiry_days
+    if claimed and expiry and invitation.personal_link_id:
+        valid_until = timezone.now() + timedelta(days=expiry)
+        PersonalLink.objects.filter(
+            pk=invitation.personal_link_id, expires_at__lt=valid_until
+        ).update(expires_at=valid_until)
+    return bool(claimed)
 
 
 def invitation_list(

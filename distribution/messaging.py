@@ -100,21 +100,20 @@ def read_unsubscribe_token(token: str) -> dict:
     return signing.loads(token, salt=UNSUBSCRIBE_SALT)
 
 
-def first_question(invitation: Invitation):
-    version = invitation.survey.current_version
+def first_question(survey):
+    version = survey.current_version
     if version is None:
         return None
     return version.questions.order_by("position", "id").first()
 
 
-def score_links(invitation: Invitation, question) -> list[dict]:
+def score_links(token: str, question) -> list[dict]:
     """One link per scale value when the first question is a score question."""
     if question is None or question.type not in SCORE_TYPES:
         return []
     scale = scale_of(question)
     if not scale or None in scale:
         return []
-    token = invitation.personal_link.token
     return [
         {"value": value, "url": survey_url(token, score=value)}
         for value in range(scale[0], scale[1] + 1)
@@ -122,15 +121,6 @@ def score_links(invitation: Invitation, question) -> list[dict]:
 
 
 def render_email(invitation: Invitation, organization) -> dict:
-    language = invitation.language or invitation.survey.default_language
-    texts = dict(texts_for(language))
-    custom = SurveyEmailTemplate.all_objects.filter(
-        organization_id=invitation.organization_id, survey=invitation.survey, language=language
-    ).first()
-    subject = custom.subject if custom else texts["subject"] % {"org": organization.name}
-    intro = custom.intro if custom and custom.intro else texts["intro"]
-    question = first_question(invitation)
-    links = score_links(invitation, question)
     unsubscribe = public_url(
         reverse(
             "distribution:unsubscribe",
@@ -143,6 +133,28 @@ def render_email(invitation: Invitation, organization) -> dict:
             ],
         )
     )
+    return render_survey_email(
+        survey=invitation.survey,
+        organization=organization,
+        language=invitation.language or invitation.survey.default_language,
+        token=invitation.personal_link.token,
+        unsubscribe_url=unsubscribe,
+    )
+
+
+def render_survey_email(
+    *, survey, organization, language: str, token: str, unsubscribe_url: str
+) -> dict:
+    """The invitation email of `survey` for a personal link token; the email preview page calls
+    it with a sample token, so it must not need an `Invitation` row."""
+    texts = dict(texts_for(language))
+    custom = SurveyEmailTemplate.all_objects.filter(
+        organization_id=survey.organization_id, survey=survey, language=language
+    ).first()
+    subject = custom.subject if custom else texts["subject"] % {"org": organization.name}
+    intro = custom.intro if custom and custom.intro else texts["intro"]
+    question = first_question(survey)
+    links = score_links(token, question)
     labels = (question.labels or {}).get(language, {}) if question is not None else {}
     context = {
         "organization": organization,
@@ -150,18 +162,18 @@ def render_email(invitation: Invitation, organization) -> dict:
         "subject": subject,
         "intro": intro,
         "texts": texts,
-        "question": question.text(language, invitation.survey.default_language) if question else "",
+        "question": question.text(language, survey.default_language) if question else "",
         "labels": labels,
         "score_links": links,
-        "survey_url": survey_url(invitation.personal_link.token),
-        "unsubscribe_url": unsubscribe,
+        "survey_url": survey_url(token),
+        "unsubscribe_url": unsubscribe_url,
         "brand_color": organization.brand_color,
     }
     return {
         "subject": subject,
         "text": render_to_string("distribution/email/invitation.txt", context),
         "html": render_to_string("distribution/email/invitation.html", context),
-        "unsubscribe_url": unsubscribe,
+        "unsubscribe_url": unsubscribe_url,
     }
 
 
@@ -184,6 +196,9 @@ class EmailTransport:
             },
         )
         message.attach_alternative(rendered["html"], "text/html")
+        # django-anymail hands metadata to the provider, which returns it in webhook events.
+        message.metadata = {"invitation": invitation.public_id}
+        message.tags = ["invitation"]
         try:
             message.send()
         except smtplib.SMTPRecipientsRefused as error:
@@ -194,7 +209,9 @@ class EmailTransport:
             raise TransientSendError(f"{error.smtp_code}") from error
         except (OSError, smtplib.SMTPException) as error:
             raise TransientSendError(str(error) or type(error).__name__) from error
-        return SendResult(provider_message_id=message_id.strip("<>"))
+        status = getattr(message, "anymail_status", None)  # set by anymail's backends only
+        provider_id = status.message_id if status is not None and status.message_id else None
+        return SendResult(provider_message_id=str(provider_id or message_id.strip("<>"))[:100])
 
 
 def twilio_client():

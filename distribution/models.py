@@ -64,6 +64,9 @@ class Contact(TenantModel, TimeStampedModel):
     email_opt_out_reason = models.CharField(max_length=200, blank=True)
     sms_opted_out_at = models.DateTimeField(_("opted out of SMS"), null=True, blank=True)
     sms_opt_out_reason = models.CharField(max_length=200, blank=True)
+    # Set by the email provider's bounce webhook; cleared when the email address changes.
+    email_bounced_at = models.DateTimeField(_("email bounced"), null=True, blank=True)
+    email_bounce_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -113,6 +116,8 @@ class Contact(TenantModel, TimeStampedModel):
     def is_reachable_by(self, channel: str) -> bool:
         """An address, a consent and no opt-out: what a sender checks again at send time."""
         state = self.consent_for(channel)
+        if channel == Channel.EMAIL and self.email_bounced_at is not None:
+            return False
         return bool(self.address_for(channel)) and state.given and not state.opted_out
 
     @property
@@ -125,11 +130,14 @@ class Contact(TenantModel, TimeStampedModel):
         """The same test as `is_reachable_by`, for one query over a whole audience."""
         prefix = Channel(channel).value
         address = "email" if prefix == Channel.EMAIL else "phone"
-        return (
+        reachable = (
             ~Q(**{address: ""})
             & Q(**{f"{prefix}_consent": True})
             & Q(**{f"{prefix}_opted_out_at__isnull": True})
         )
+        if prefix == Channel.EMAIL:
+            reachable &= Q(email_bounced_at__isnull=True)
+        return reachable
 
 
 class Segment(TenantModel, TimeStampedModel):
@@ -326,7 +334,10 @@ class Invitation(TenantModel, TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=100, blank=True)
+    # The number an SMS went out from: a reply comes to it, which tells whose invitation it answers.
+    sender = models.CharField(max_length=20, blank=True)
     sms_state = models.CharField(max_length=20, blank=True)
+    sms_state_at = models.DateTimeField(null=True, blank=True)
     sms_help_sent = models.BooleanField(default=False)
 
     class Meta:
@@ -346,6 +357,16 @@ class Invitation(TenantModel, TimeStampedModel):
             models.Index(fields=["organization", "contact", "sent_at"], name="invitation_org_ct"),
             models.Index(fields=["organization", "campaign", "status"], name="invitation_org_cmp"),
             models.Index(fields=["organization", "channel", "address"], name="invitation_org_addr"),
+            models.Index(
+                fields=["address", "sender", "-sent_at"],
+                condition=Q(channel="sms"),
+                name="invitation_sms_reply",
+            ),
+            models.Index(
+                fields=["sms_state_at"],
+                condition=Q(sms_state="awaiting_comment"),
+                name="invitation_sms_awaiting",
+            ),
             models.Index(
                 fields=["scheduled_for"],
                 condition=Q(status="queued"),

@@ -1,10 +1,19 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from core.models import ActivityLog
-from distribution.models import Contact, ContactImport, ContactImportError, Segment
+from distribution.models import (
+    Contact,
+    ContactImport,
+    ContactImportError,
+    Invitation,
+    InvitationEvent,
+    Segment,
+)
 from distribution.normalize import check_attribute_name, normalize_email, normalize_phone
 from distribution.rules import attribute_equals, rules_filter
+from surveys.models import Response
+from surveys.selectors import response_list
 
 
 def contact_list(
@@ -55,6 +64,33 @@ def contact_activity(*, organization, contact: Contact, limit: int = 50) -> list
     """The audit trail of one contact, newest first."""
     return list(
         ActivityLog.objects.filter(organization=organization, object_id=contact.public_id)[:limit]
+    )
+
+
+def contact_invitations(*, organization, contact: Contact) -> QuerySet[Invitation]:
+    """The contact's invitations newest first, with survey, campaign and status history loaded:
+    any number of rows (or a slice of them) costs two queries."""
+    return (
+        Invitation.objects.filter(organization=organization, contact=contact)
+        .select_related("survey", "campaign", "touchpoint")
+        .prefetch_related(
+            Prefetch("events", queryset=InvitationEvent.objects.filter(organization=organization))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def contact_responses(*, organization, contact: Contact) -> QuerySet[Response]:
+    """The contact's responses newest first, with survey, touchpoint and answers (with their
+    questions) loaded: two queries for any number of rows.
+
+    A response belongs to a contact only through the personal link of one of their invitations
+    (response -> personal link -> invitation -> contact); a response has no contact field, so
+    once `contact_erase` has unlinked the invitations it finds nothing.
+    """
+    return response_list(organization=organization).filter(
+        personal_link__invitation__organization=organization,
+        personal_link__invitation__contact=contact,
     )
 
 

@@ -19,7 +19,8 @@ from distribution.normalize import (
     normalize_phone,
 )
 from distribution.rules import clean_rules
-from distribution.selectors import contact_activity
+from distribution.selectors import contact_activity, contact_invitations, contact_responses
+from surveys.api import AnswerSerializer
 from tenancy.actors import Actor
 
 PROFILE_FIELDS = ("external_id", "name", "email", "phone", "preferred_language", "attributes")
@@ -191,6 +192,8 @@ def contact_update(
     changed = [field for field, value in profile.items() if getattr(contact, field) != value]
     for field in changed:
         setattr(contact, field, profile[field])
+    if "email" in changed and contact.email_bounced_at is not None:
+        contact.email_bounced_at, contact.email_bounce_reason = None, ""  # a new address to try
     now = timezone.now()
     for channel in Channel.values:
         if changes.get(f"{channel}_consent") is not None and _apply_consent(
@@ -253,6 +256,25 @@ def contact_opt_out(
 
 
 @transaction.atomic
+def contact_mark_bounced(*, organization, contact: Contact, reason: str) -> bool:
+    """Stop sending email to the contact's address: the provider reported a hard bounce.
+
+    Idempotent: the first bounce's time and reason are kept; returns whether anything changed.
+    Changing the email address (`contact_update`) clears the mark."""
+    marked = Contact.objects.filter(
+        pk=contact.pk, organization=organization, email_bounced_at__isnull=True
+    ).update(email_bounced_at=timezone.now(), email_bounce_reason=reason[:300])
+    if marked:
+        activity_record(
+            organization=organization,
+            actor=None,
+            action="distribution.contact.email_bounced",
+            target=contact,
+        )
+    return bool(marked)
+
+
+@transaction.atomic
 def contact_opt_in(*, actor: Actor | None, organization, contact: Contact, channel: str) -> Contact:
     """Withdraw an opt-out (SMS START); consent is a separate question and is not changed."""
     return contact_update(
@@ -271,8 +293,13 @@ def _moment(value) -> str | None:
 def contact_export(*, actor: Actor, organization, contact: Contact) -> dict[str, Any]:
     """Everything stored about the contact, as JSON-ready data (GDPR access request).
 
+    Holds the profile, consent, the audit trail, every invitation with its status history, and
+    every response given through one of those invitations with its answers (in the shape of the
+    responses API, plus the question text in the response's language). The number of queries
+    does not grow with the number of invitations or responses.
+
     Writes `distribution.contact.exported` to the audit log: each read of personal data is
-    accounted for. Invitations and responses join this document when those models exist.
+    accounted for.
     """
     activity_record(
         organization=organization,
@@ -316,6 +343,64 @@ def contact_export(*, actor: Actor, organization, contact: Contact) -> dict[str,
             }
             for entry in contact_activity(organization=organization, contact=contact, limit=1000)
         ],
+        "invitations": [
+            _invitation_export(invitation)
+            for invitation in contact_invitations(organization=organization, contact=contact)
+        ],
+        "responses": [
+            _response_export(response)
+            for response in contact_responses(organization=organization, contact=contact)
+        ],
+    }
+
+
+def _invitation_export(invitation) -> dict[str, Any]:
+    return {
+        "id": invitation.public_id,
+        "survey": {"id": invitation.survey.public_id, "name": invitation.survey.name},
+        "touchpoint": invitation.touchpoint.public_id if invitation.touchpoint_id else None,
+        "campaign": invitation.campaign.public_id if invitation.campaign_id else None,
+        "channel": invitation.channel,
+        "address": invitation.address,
+        "language": invitation.language,
+        "hidden_fields": invitation.hidden_fields,
+        "status": invitation.status,
+        "skip_reason": invitation.skip_reason,
+        "failure_reason": invitation.failure_reason,
+        "created_at": _moment(invitation.created_at),
+        "scheduled_for": _moment(invitation.scheduled_for),
+        "sent_at": _moment(invitation.sent_at),
+        "answered_at": _moment(invitation.answered_at),
+        "reminders_sent": invitation.reminders_sent,
+        "events": [
+            {"status": event.status, "detail": event.detail, "at": _moment(event.created_at)}
+            for event in invitation.events.all()
+        ],
+    }
+
+
+def _response_export(response) -> dict[str, Any]:
+    answers = list(response.answers.all())
+    fallback = response.survey.default_language
+    return {
+        "id": response.public_id,
+        "survey": {"id": response.survey.public_id, "name": response.survey.name},
+        "touchpoint": (
+            {"id": response.touchpoint.public_id, "name": response.touchpoint.name}
+            if response.touchpoint_id
+            else None
+        ),
+        "submitted_at": _moment(response.submitted_at),
+        "channel": response.channel,
+        "language": response.language,
+        "hidden_fields": response.hidden_fields,
+        "ip_address": response.ip_address,
+        "user_agent": response.user_agent,
+        # Answer values as the responses API gives them, so an export and the API read alike.
+        "answers": [
+            {**data, "text": answer.question.text(response.language, fallback)}
+            for answer, data in zip(answers, AnswerSerializer(answers, many=True).data, strict=True)
+        ],
     }
 
 
@@ -327,11 +412,18 @@ def contact_erase(*, actor: Actor, organization, contact: Contact) -> str:
     row is gone) and the actor; earlier audit entries of the contact never held personal data
     (see `Contact.__str__`). Invitations and responses that refer to the contact must be
     unlinked here, in this transaction: their address, hidden fields and personal link are
-    blanked and the contact link nulled (`distribution.invitations.unlink_contact`).
+    blanked and the contact link nulled (`distribution.invitations.unlink_contact`); their
+    responses stay, with hidden fields, IP address and user agent blanked.
     """
     from distribution.invitations import unlink_contact  # invitations imports this module
 
     public_id = contact.public_id
+    # Responses are kept (anonymous) for the metrics, but they hold copies of the invitation's
+    # hidden fields and maybe the respondent's IP address and browser; blank those first, while
+    # the invitations still show which responses were this person's.
+    contact_responses(organization=organization, contact=contact).update(
+        hidden_fields={}, ip_address=None, user_agent=""
+    )
     unlink_contact(organization=organization, contact=contact)
     activity_record(
         organization=organization,

@@ -1,17 +1,27 @@
 """Two-way SMS: replies to invitations, STOP/START keywords, delivery status callbacks.
 
-A reply is matched to the newest SMS invitation sent to that number. STOP words (in Finnish,
-Swedish and English, any case, punctuation or extra words) opt the number out at once and are
-confirmed once; START opts back in. A number answers the first (score) question: it is kept on
-the personal link, the follow-up question is asked, and the next reply becomes the comment and
-completes the response. A reply that is not understood gets one helpful message, then silence.
+A reply is matched to the newest SMS invitation sent to that number from the number the reply
+was sent to (Twilio's `From` and `To`), so organizations with numbers of their own never see
+each other's replies. STOP words (in Finnish, Swedish and English, any case, punctuation or
+extra words) opt the number out at once and are confirmed once; START opts back in. Both act in
+every organization that texted the number from that sender: the person cannot tell them apart,
+and Twilio itself blocks a sender for a number that sent STOP. A number answers the first (score)
+question: it is kept on the personal link, the follow-up question is asked, and the next reply
+becomes the comment and completes the response; when no comment comes within
+SMS_COMMENT_WAIT_HOURS, `sms_complete_waiting` records the score alone. A reply that is not
+understood gets one helpful message, then silence.
 """
 
 import re
 import unicodedata
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.timezone import now
 
+from core.exceptions import ApplicationError
+from core.scoping import tenant_scope
 from distribution.enums import Channel, InvitationStatus
 from distribution.invitations import invitation_delivery_update, invitations_mark_answered
 from distribution.messaging import texts_for
@@ -66,11 +76,21 @@ def keyword(body: str) -> str:
     return ""
 
 
-def _invitation_for(phone: str) -> Invitation | None:
+def _sent_to(phone: str, sender: str):
+    return Invitation.all_objects.filter(
+        channel=Channel.SMS,
+        address=phone,
+        sender=sender,
+        sent_at__isnull=False,
+        contact__isnull=False,
+    )
+
+
+def _invitation_for(phone: str, sender: str) -> Invitation | None:
+    if not phone or not sender:
+        return None
     return (
-        Invitation.all_objects.filter(
-            channel=Channel.SMS, address=phone, sent_at__isnull=False, contact__isnull=False
-        )
+        _sent_to(phone, sender)
         .select_related("organization", "contact", "survey", "personal_link")
         .order_by("-sent_at", "-id")
         .first()
@@ -95,7 +115,7 @@ def _follow_up(questions, score_question, score: int):
     return None
 
 
-def _submit(invitation: Invitation, answers: dict) -> bool:
+def _submit(invitation: Invitation, answers: dict, *, submitted_at=None) -> bool:
     link = invitation.personal_link
     try:
         response = response_submit(
@@ -105,10 +125,11 @@ def _submit(invitation: Invitation, answers: dict) -> bool:
             channel=ResponseChannel.SMS,
             language=link.language,
             personal_link=link,
+            submitted_at=submitted_at,
         )
-    except AnswerErrors:
+    except (AnswerErrors, ApplicationError):
         return False
-    Invitation.all_objects.filter(pk=invitation.pk).update(sms_state=DONE)
+    Invitation.all_objects.filter(pk=invitation.pk).update(sms_state=DONE, sms_state_at=now())
     # The response_submitted signal does this after commit too; doing it here keeps the
     # conversation's state and the invitation's status in one transaction.
     invitations_mark_answered(organization_id=invitation.organization_id, response_id=response.pk)
@@ -143,7 +164,9 @@ def _converse(invitation: Invitation, body: str) -> str:
                 answers[follow.key] = rest[:5000]
             return texts["thanks"] if _submit(invitation, answers) else ""
         personal_link_save_partial(link=link, answers={score_question.key: str(score)})
-        Invitation.all_objects.filter(pk=invitation.pk).update(sms_state=AWAITING_COMMENT)
+        Invitation.all_objects.filter(pk=invitation.pk).update(
+            sms_state=AWAITING_COMMENT, sms_state_at=now()
+        )
         return follow.text(language, invitation.survey.default_language) or texts["followup"]
     if invitation.sms_help_sent:
         return ""
@@ -151,39 +174,46 @@ def _converse(invitation: Invitation, body: str) -> str:
     return texts["help"] % {"low": low, "high": high}
 
 
-def _keyword_reply(organization, phone: str, word: str, language: str) -> str:
+def _keyword_reply(phone: str, sender: str, word: str, language: str) -> str:
     texts = texts_for(language)
-    contacts = Contact.all_objects.filter(organization=organization, phone=phone)
+    organization_ids = _sent_to(phone, sender).values("organization_id")
+    contacts = Contact.all_objects.filter(
+        organization_id__in=organization_ids, phone=phone
+    ).select_related("organization")
     changed = False
     for contact in contacts:
         was_out = contact.sms_opted_out_at is not None
-        if word == "stop" and not was_out:
-            contact_opt_out(
-                actor=None,
-                organization=organization,
-                contact=contact,
-                channel=Channel.SMS,
-                reason="SMS STOP reply",
-            )
-            changed = True
-        elif word == "start" and was_out:
-            contact_opt_in(
-                actor=None, organization=organization, contact=contact, channel=Channel.SMS
-            )
-            changed = True
+        with tenant_scope(contact.organization):
+            if word == "stop" and not was_out:
+                contact_opt_out(
+                    actor=None,
+                    organization=contact.organization,
+                    contact=contact,
+                    channel=Channel.SMS,
+                    reason="SMS STOP reply",
+                )
+                changed = True
+            elif word == "start" and was_out:
+                contact_opt_in(
+                    actor=None,
+                    organization=contact.organization,
+                    contact=contact,
+                    channel=Channel.SMS,
+                )
+                changed = True
     if not changed:
         return ""  # confirmed once: a second STOP (or START) gets no answer
     return texts["stopped"] if word == "stop" else texts["started"]
 
 
-def inbound_sms(*, message_sid: str, from_number: str, body: str) -> tuple[str, bool]:
+def inbound_sms(
+    *, message_sid: str, from_number: str, to_number: str, body: str
+) -> tuple[str, bool]:
     """Act on one inbound SMS; returns (reply text or "", replayed). Idempotent per sid."""
-    from core.scoping import tenant_scope
-
     existing = InboundSms.all_objects.filter(message_sid=message_sid).first()
     if existing is not None:
         return existing.reply, True
-    invitation = _invitation_for(from_number)
+    invitation = _invitation_for(from_number, to_number)
     if invitation is None:
         return "", False
     organization = invitation.organization
@@ -199,7 +229,7 @@ def inbound_sms(*, message_sid: str, from_number: str, body: str) -> tuple[str, 
         word = keyword(body)
         language = invitation.language or invitation.survey.default_language
         if word:
-            reply = _keyword_reply(organization, from_number, word, language)
+            reply = _keyword_reply(from_number, to_number, word, language)
         elif invitation.contact and invitation.contact.sms_opted_out_at is not None:
             reply = ""
         else:
@@ -223,3 +253,41 @@ def status_callback(
         return False
     reason = f"twilio {status} {error}".strip() if ours == InvitationStatus.FAILED else ""
     return invitation_delivery_update(invitation=invitation, status=ours, reason=reason)
+
+
+def sms_complete_waiting(*, invitation: Invitation) -> bool:
+    """Record the score of a conversation whose follow-up comment never came, as answered at
+    the time of the score reply. Idempotent: the state moves on under a row lock, and a
+    response already made through the link is kept. Returns whether a response was saved."""
+    with tenant_scope(invitation.organization), transaction.atomic():
+        invitation = (
+            Invitation.all_objects.select_for_update(of=("self",))
+            .select_related("organization", "survey", "personal_link")
+            .filter(pk=invitation.pk, sms_state=AWAITING_COMMENT)
+            .first()
+        )
+        if invitation is None:
+            return False
+        link = invitation.personal_link
+        score_question, _questions = _score_question(invitation)
+        score = (
+            (link.partial_answers or {}).get(score_question.key)
+            if link and score_question
+            else None
+        )
+        saved = False
+        if score is not None and not hasattr(link, "response"):
+            answers = {score_question.key: score}
+            saved = _submit(invitation, answers, submitted_at=invitation.sms_state_at)
+        Invitation.all_objects.filter(pk=invitation.pk).update(sms_state=DONE, sms_state_at=now())
+        return saved
+
+
+def sms_waiting_overdue(*, limit: int = 500) -> list[Invitation]:
+    """Conversations across tenants still waiting for a comment after SMS_COMMENT_WAIT_HOURS."""
+    cutoff = now() - timedelta(hours=settings.SMS_COMMENT_WAIT_HOURS)
+    return list(
+        Invitation.all_objects.filter(sms_state=AWAITING_COMMENT, sms_state_at__lt=cutoff)
+        .select_related("organization")
+        .order_by("sms_state_at")[:limit]
+    )

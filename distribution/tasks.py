@@ -2,12 +2,13 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
-from distribution import invitations
+from distribution import invitations, sms
 from distribution.enums import CampaignStatus, Channel, ImportStatus, InvitationStatus, SkipReason
 from distribution.importing import contact_import_run
 from distribution.messaging import (
@@ -44,7 +45,9 @@ def purge_stale_import_drafts() -> int:
 
 def _transport_send(invitation: Invitation, organization):
     if invitation.channel == Channel.SMS:
-        sender = invitations.settings_for(organization).sms_sender
+        sender = invitations.settings_for(organization).sms_sender or settings.TWILIO_DEFAULT_SENDER
+        # Kept before sending: a reply comes to this number and is matched by it.
+        Invitation.objects.filter(pk=invitation.pk).update(sender=sender)
         return SmsTransport().send(invitation, organization, sender=sender)
     return EmailTransport().send(invitation, organization)
 
@@ -146,8 +149,9 @@ def run_campaign(*, organization, campaign_id: int) -> int:
 @shared_task
 def sweep_invitations() -> dict[str, int]:
     """Periodic: resend tasks of queued invitations that are overdue (the broker lost them or
-    was down), start scheduled campaigns, send due reminders, mark opened invitations."""
-    counts = {"invitations": 0, "campaigns": 0, "reminders": 0, "opened": 0}
+    was down), start scheduled campaigns, send due reminders, mark opened invitations, record
+    SMS scores whose follow-up comment never came."""
+    counts = {"invitations": 0, "campaigns": 0, "reminders": 0, "opened": 0, "sms_completed": 0}
     with unscoped():
         for organization_id, invitation_id in invitations.due_invitations():
             send_invitation.apply_async(
@@ -177,6 +181,8 @@ def sweep_invitations() -> dict[str, int]:
                 "organization", flat=True
             )
         )
+    for invitation in sms.sms_waiting_overdue():
+        counts["sms_completed"] += sms.sms_complete_waiting(invitation=invitation)
     from tenancy.models import Organization
 
     for organization in Organization.objects.filter(pk__in=organizations):

@@ -52,3 +52,19 @@ urlpatterns += [
     path("hooks/twilio/sms/", invitation_views.TwilioInboundView.as_view(), name="twilio_inbound"),
     path("hooks/twilio/status/", invitation_views.TwilioStatusView.as_view(), name="twilio_status"),
 ]
+
+# Sending settings and a survey's invitation email texts.
+from distribution import configuration_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "o/<slug:org_slug>/distribution/settings/",
+        configuration_views.DistributionSettingsView.as_view(),
+        name="sending_settings",
+    ),
+    path(
+        "o/<slug:org_slug>/surveys/<str:public_id>/invitation-email/",
+        configuration_views.SurveyEmailView.as_view(),
+        name="survey_email",
+    ),
+]

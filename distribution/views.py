@@ -18,6 +18,8 @@ from distribution.forms import (
     ImportUploadForm,
     SegmentForm,
 )
+from surveys.enums import QuestionType
+from surveys.instruments import CHOICE_TYPES, scale_of
 from tenancy import policies
 from tenancy.views import OrganizationView
 
@@ -124,20 +126,83 @@ class ContactEditView(OrganizationView):
 
 
 class ContactDetailView(OrganizationView):
-    """The contact page: attributes, consent and opt-outs per channel, and the audit trail."""
+    """The contact's 360 view: attributes, consent and opt-outs per channel, invitations with
+    their delivery history, responses with scores and comments, and the audit trail.
+
+    Invitations and responses show the newest `history_limit` each (the JSON export holds all);
+    the page costs the same number of queries however many there are.
+    """
 
     policy = policies.CONTACTS
+    history_limit = 100
 
     def get(self, request, public_id: str, **kwargs):
         contact = selectors.access_contact(organization=self.organization, public_id=public_id)
+        org, limit = self.organization, self.history_limit
+        invitations_qs = selectors.contact_invitations(organization=org, contact=contact)
+        responses_qs = selectors.contact_responses(organization=org, contact=contact)
+        # One row past the limit tells whether there are more without counting every time.
+        invitations = list(invitations_qs[: limit + 1])
+        responses = list(responses_qs[: limit + 1])
         context = {
             "contact": contact,
             "channels": [contact.consent_for(channel) for channel in ("email", "sms")],
-            "activity": selectors.contact_activity(organization=self.organization, contact=contact),
+            "invitations": invitations[:limit],
+            "invitations_total": invitations_qs.count() if len(invitations) > limit else None,
+            "responses": [self._response_row(response) for response in responses[:limit]],
+            "responses_total": responses_qs.count() if len(responses) > limit else None,
+            "history_limit": limit,
+            "activity": selectors.contact_activity(organization=org, contact=contact),
             "can_write": self.actor.can(policies.CONTACTS.write),
             "can_export": self.actor.can(policies.Permission.EXPORT),
         }
         return render(request, "distribution/contact_detail.html", context)
+
+    @classmethod
+    def _response_row(cls, response) -> dict:
+        """A response as the page shows it: scale and choice answers in words, comments apart."""
+        languages = (response.language, response.survey.default_language)
+        row = {"response": response, "answers": [], "comments": []}
+        for answer in response.answers.all():
+            question = answer.question
+            label = cls._text_in(question.texts, languages) or question.key
+            if question.type == QuestionType.TEXT:
+                if answer.value_text:
+                    row["comments"].append({"question": label, "text": answer.value_text})
+                continue
+            row["answers"].append({"question": label, "value": cls._value(answer, languages)})
+        return row
+
+    @classmethod
+    def _value(cls, answer, languages: tuple[str, str]) -> str:
+        question = answer.question
+        if question.type in CHOICE_TYPES:
+            chosen = answer.value_choices or ([answer.value_text] if answer.value_text else [])
+            labels = {
+                choice["value"]: cls._text_in(choice.get("texts", {}), languages)
+                for choice in question.choices
+            }
+            return ", ".join(labels.get(value) or value for value in chosen)
+        if answer.value_int is None:
+            return "–"
+        if question.type == QuestionType.YES_NO:
+            return _("Yes") if answer.value_int else _("No")
+        high = (scale_of(question) or (None, None))[1]
+        if question.type == QuestionType.WOMI:
+            return _("recommend %(recommend)s, discourage %(discourage)s (0–%(high)s)") % {
+                "recommend": answer.value_int,
+                "discourage": answer.value_int_2,
+                "high": high,
+            }
+        return f"{answer.value_int} / {high}" if high is not None else str(answer.value_int)
+
+    @staticmethod
+    def _text_in(texts: dict, languages: tuple[str, ...]) -> str:
+        """The first of `languages` a multilingual text has, else any language it has."""
+        for language in languages:
+            if texts.get(language):
+                return texts[language]
+        return next((text for text in texts.values() if text), "")
 
 
 class ContactExportView(OrganizationView):

@@ -120,7 +120,7 @@ def rollup_refresh_bucket(*, organization, bucket: Bucket) -> None:
         "day": bucket.day,
     }
     identity = {**day, "channel": bucket.channel, "language": bucket.language}
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         total, _ = DailyTotal.objects.get_or_create(**day, defaults={"metric": bucket.metric})
         # The lock makes a second refresher wait and then read the answers committed meanwhile.
         total = DailyTotal.objects.select_for_update().get(pk=total.pk)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
@@ -53,7 +53,9 @@ class Score:
     secondary: dict[str, float | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        # A shallow copy: asdict() deep-copies every value, which the metrics API does per period.
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["secondary"] = dict(self.secondary)
         data["counts"] = {str(value): count for value, count in self.counts.items()}
         return data
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 
@@ -136,6 +137,48 @@ def _score_json(score: scores.Score) -> dict:
     return data
 
 
+# The first day of a row's period in SQL, per database: the histograms are summed per period
+# in the database, so the rows that come back are periods x answer values, however many rollup
+# rows (busy days, channels, languages) went into them.
+PERIOD_SQL = {
+    "postgresql": {
+        Interval.DAY: "r.day",
+        Interval.WEEK: "date_trunc('week', r.day)::date",
+        Interval.MONTH: "date_trunc('month', r.day)::date",
+    },
+    "sqlite": {
+        Interval.DAY: "r.day",
+        Interval.WEEK: "date(r.day, '-' || ((strftime('%%w', r.day) + 6) %% 7) || ' days')",
+        Interval.MONTH: "strftime('%%Y-%%m-01', r.day)",
+    },
+}
+EACH_SQL = {
+    "postgresql": ("jsonb_each_text(r.counts)", "e.value::integer"),
+    "sqlite": ("json_each(r.counts)", "e.value"),
+}
+
+
+def _summed_per_period(rollups, *, start: date, interval: Interval) -> dict[date | None, dict]:
+    """{period's first day: {value: count}} summed over `rollups`; rows before `start` (the range
+    a change is compared with) are summed under None. One query."""
+    vendor = connection.vendor
+    period = PERIOD_SQL[vendor][interval]
+    each, value = EACH_SQL[vendor]
+    inner, params = rollups.values("day", "counts").query.sql_with_params()
+    # Only our constants and Django's compiled SQL are formatted in; values are parameters.
+    select = f"SELECT CASE WHEN r.day < %s THEN NULL ELSE {period} END, e.key, SUM({value})"
+    sql = f"{select} FROM ({inner}) r, {each} e GROUP BY 1, 2"
+    first = start if vendor == "postgresql" else start.isoformat()
+    summed: dict[date | None, dict[str, int]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first, *params])
+        for period_start, key, count in cursor.fetchall():
+            if isinstance(period_start, str):
+                period_start = date.fromisoformat(period_start)
+            summed[period_start][key] = int(count)
+    return summed
+
+
 def metric_series(
     *,
     organization,
@@ -148,10 +191,13 @@ def metric_series(
 ) -> dict:
     """Scores per period, for the whole range, and the change against the equally long range before.
 
-    One query over the rollups of both ranges (over raw answers when a contact segment is asked
-    for). Values are unrounded; pages round for display.
+    One query over the rollups of both ranges, summed per period in the database (over raw
+    answers when a contact segment is asked for). Values are unrounded; pages round for display.
     """
     previous_start, previous_end = previous_range(start, end)
+    by_period: dict[date, dict] = defaultdict(dict)
+    total: dict = {}
+    previous: dict = {}
     if filters.segment is not None:
         rows = _raw_day_counts(
             organization=organization,
@@ -160,24 +206,22 @@ def metric_series(
             last=end,
             filters=filters,
         )
+        for day, counts in rows:
+            histogram = histogram_from_json(counts, metric)
+            _add(previous if day < start else by_period[period_of(day, interval)], histogram)
     else:
-        rows = (
+        rollups = (
             filters.rollup_model()
             .objects.filter(
                 organization=organization, metric=metric, day__gte=previous_start, day__lte=end
             )
             .filter(filters.as_q())
-            .values_list("day", "counts")
         )
-    by_period: dict[date, dict] = defaultdict(dict)
-    total: dict = {}
-    previous: dict = {}
-    for day, counts in rows:
-        histogram = histogram_from_json(counts, metric)
-        if day < start:
-            _add(previous, histogram)
-            continue
-        _add(by_period[period_of(day, interval)], histogram)
+        summed = _summed_per_period(rollups, start=start, interval=interval)
+        for period, counts in summed.items():
+            histogram = histogram_from_json(counts, metric)
+            _add(previous if period is None else by_period[period], histogram)
+    for histogram in by_period.values():
         _add(total, histogram)
 
     results = []

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from metrics.rollups import Bucket, buckets_of_response, rollup_refresh_bucket
@@ -20,11 +21,14 @@ def response_process(*, organization, response_id: int) -> bool:
     )
     if response is None:
         return False
-    for bucket in sorted(buckets_of_response(response), key=repr):
-        rollup_refresh_bucket(organization=organization, bucket=bucket)
-    Response.objects.filter(pk=response.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now()
-    )
+    # One transaction (one commit: the worker's rate is mostly commits); the buckets are
+    # refreshed in a fixed order, so two workers lock the same rows in the same order.
+    with transaction.atomic():
+        for bucket in sorted(buckets_of_response(response), key=repr):
+            rollup_refresh_bucket(organization=organization, bucket=bucket)
+        Response.objects.filter(pk=response.pk, processed_at__isnull=True).update(
+            processed_at=timezone.now()
+        )
     return True
 
 

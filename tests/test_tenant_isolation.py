@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import MemberInvitation
 from core.scoping import tenant_scope
-from distribution.models import ContactImport
+from distribution.models import Campaign, ContactImport, Invitation, SurveyEmailTemplate
 from surveys.services import response_submit
 from tenancy.models import Membership
 from tests.distribution.factories import ContactFactory, SegmentFactory
@@ -93,15 +93,32 @@ def acme_objects(org, personas):
             organization=org, survey=survey, answers={"score": 9}, channel="web", language="fi"
         )
     key, _ = make_api_key(org)
-    invitation = MemberInvitation.all_objects.create(
+    member_invitation = MemberInvitation.all_objects.create(
         organization=org,
         email="new@example.com",
         token_hash="0" * 64,
         expires_at=timezone.now() + timedelta(days=1),
     )
     contact_import = ContactImport.all_objects.create(organization=org, filename="contacts.csv")
+    contact = ContactFactory(organization=org)
+    campaign = Campaign.all_objects.create(organization=org, name="Spring", survey=survey)
+    invitation = Invitation.all_objects.create(
+        organization=org,
+        contact=contact,
+        survey=survey,
+        channel="email",
+        natural_key="isolation",
+        scheduled_for=timezone.now(),
+    )
+    email_template = SurveyEmailTemplate.all_objects.create(
+        organization=org, survey=survey, language="fi", subject="Kerro"
+    )
     return {
-        "invitations": invitation.public_id,
+        # The same word names member invitations on pages and survey invitations in the API.
+        "page:invitations": member_invitation.public_id,
+        "api:invitations": invitation.public_id,
+        "campaigns": campaign.public_id,
+        "email-templates": email_template.public_id,
         "imports": contact_import.public_id,
         "journeys": touchpoint.journey.public_id,
         "stages": touchpoint.stage.public_id,
@@ -109,7 +126,7 @@ def acme_objects(org, personas):
         "measurement-plans": plan.public_id,
         "surveys": survey.public_id,
         "responses": response.public_id,
-        "contacts": ContactFactory(organization=org).public_id,
+        "contacts": contact.public_id,
         "segments": SegmentFactory(organization=org).public_id,
         "members": Membership.all_objects.get(organization=org, user=personas.viewer).public_id,
         "api-keys": key.public_id,
@@ -118,7 +135,15 @@ def acme_objects(org, personas):
 
 def _fill(template: str, objects: dict) -> str | None:
     resource = template.split("{id}")[0].rstrip("/").rsplit("/", 1)[-1]
-    return template.replace("{id}", objects[resource]) if resource in objects else None
+    kind = "api" if template.startswith("/api/") else "page"
+    found = objects.get(f"{kind}:{resource}") or objects.get(resource)
+    return template.replace("{id}", found) if found else None
+
+
+def test_every_object_route_is_filled(acme_objects):
+    """A new kind of object with its own URLs needs an object here, or it would be skipped."""
+    unfilled = [t for t in API_DETAILS + PAGE_DETAILS if _fill(t, acme_objects) is None]
+    assert unfilled == []
 
 
 API_DETAILS = _detail_routes("api/v1/orgs/<slug:org_slug>/")

@@ -8,6 +8,7 @@ from django.utils import timezone
 from distribution.enums import CampaignStatus, InvitationStatus
 from distribution.models import Campaign, Contact, Invitation
 from distribution.tasks import sweep_invitations
+from surveys.models import PersonalLink
 from tests.distribution.factories import ContactFactory, SegmentFactory, reachable_contact
 from tests.surveys.factories import make_survey
 
@@ -69,6 +70,7 @@ def test_preview_counts_each_rule_in_a_constant_number_of_queries(
         "opted_out": 1,
         "no_consent": 1,
         "no_address": 1,
+        "undeliverable": 0,
         "throttled": 1,
         "quarantined": 1,
         "send": 2,
@@ -171,6 +173,10 @@ def test_reminders_go_to_non_responders_only_and_do_not_count_as_new_contacts(
     sending["outbox"].wait_for(2)
     invitations = list(Invitation.all_objects.order_by("pk"))
     Invitation.all_objects.update(sent_at=timezone.now() - timedelta(days=3))
+    # The link is about to expire: the reminder must not carry a dead link.
+    PersonalLink.all_objects.filter(pk=invitations[1].personal_link_id).update(
+        expires_at=timezone.now() + timedelta(hours=1)
+    )
     from surveys.services.responses import response_submit
     from tenancy.scoping import tenant_scope
 
@@ -191,6 +197,8 @@ def test_reminders_go_to_non_responders_only_and_do_not_count_as_new_contacts(
     reminded = Invitation.all_objects.get(pk=invitations[1].pk)
     assert reminded.reminders_sent == 1
     assert reminded.sent_at < timezone.now() - timedelta(days=2)  # reminders keep the first send
+    link = PersonalLink.all_objects.get(pk=reminded.personal_link_id)
+    assert link.expires_at > timezone.now() + timedelta(days=29)
 
 
 def test_campaign_pages_answer_404_to_outsiders_and_refuse_viewers(

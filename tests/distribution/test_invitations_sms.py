@@ -17,6 +17,8 @@ URL = "/api/v1/orgs/acme/invitations/"
 INBOUND = "/hooks/twilio/sms/"
 STATUS = "/hooks/twilio/status/"
 PHONE = "+358401234567"
+ACME_NUMBER = "+358451230001"
+RIVAL_NUMBER = "+358451230002"
 
 
 def signed_post(client, path: str, params: dict, *, query: str = "", token: str = AUTH_TOKEN):
@@ -33,7 +35,7 @@ def signed_post(client, path: str, params: dict, *, query: str = "", token: str 
 @pytest.fixture
 def sent_sms(org, write_api, nps_survey, sending, django_capture_on_commit_callbacks):
     """An SMS invitation already sent to a contact who consented to SMS."""
-    DistributionSettings.all_objects.create(organization=org, sms_sender="AcmeOy")
+    DistributionSettings.all_objects.create(organization=org, sms_sender=ACME_NUMBER)
     contact = reachable_contact(org, phone=PHONE, preferred_language="en")
     with django_capture_on_commit_callbacks(execute=True):
         response = write_api.post(
@@ -50,9 +52,11 @@ class Replies:
         self.client = client
         self.count = 0
 
-    def send(self, body: str, *, sid: str | None = None, phone: str = PHONE) -> str:
+    def send(
+        self, body: str, *, sid: str | None = None, phone: str = PHONE, to: str = ACME_NUMBER
+    ) -> str:
         self.count += 1
-        params = {"MessageSid": sid or f"SMin{self.count}", "From": phone, "Body": body}
+        params = {"MessageSid": sid or f"SMin{self.count}", "From": phone, "To": to, "Body": body}
         response = signed_post(self.client, INBOUND, params)
         assert response.status_code == 200
         text = response.content.decode()
@@ -72,13 +76,14 @@ def test_an_sms_invitation_goes_out_through_twilio_with_a_short_link_in_one_segm
     message = sending["twilio"].messages[0]
     token = sent_sms.personal_link.token
     assert message["To"] == PHONE
-    assert message["From"] == "AcmeOy"
+    assert message["From"] == ACME_NUMBER
     assert f"https://cx.example.com/r/{token}/" in message["Body"]
     assert len(message["Body"]) <= 160
     assert message["StatusCallback"].endswith(f"/hooks/twilio/status/?ivt={sent_sms.public_id}")
     sent_sms.refresh_from_db()
     assert sent_sms.status == InvitationStatus.SENT
     assert sent_sms.provider_message_id == message["sid"]
+    assert sent_sms.sender == ACME_NUMBER
 
 
 def test_status_callbacks_update_delivery_and_forged_ones_are_refused(sent_sms, client):
@@ -130,7 +135,7 @@ def test_a_permanent_twilio_error_is_recorded_as_failed(
 
 
 def test_unsigned_or_forged_inbound_sms_is_refused(sent_sms, client):
-    params = {"MessageSid": "SMx", "From": PHONE, "Body": "STOP"}
+    params = {"MessageSid": "SMx", "From": PHONE, "To": ACME_NUMBER, "Body": "STOP"}
     assert client.post(INBOUND, params).status_code == 403
     assert signed_post(client, INBOUND, params, token="forged").status_code == 403
     assert signed_post(client, INBOUND, {**params, "Body": "x"}, query="?a=1").status_code == 200
@@ -219,3 +224,94 @@ def test_nothing_is_sent_by_sms_to_a_contact_without_sms_consent(
         )
     assert response.json()["skip_reason"] == "no_consent"
     assert sending["twilio"].messages == []
+
+
+def _invite_by_sms(organization, survey, capture) -> Invitation:
+    """An SMS invitation of `organization` to PHONE, sent through the real task and fake Twilio."""
+    from core.scoping import tenant_scope
+    from distribution.invitations import invitation_trigger
+
+    contact = reachable_contact(organization, phone=PHONE, preferred_language="en")
+    with capture(execute=True), tenant_scope(organization):
+        invitation = invitation_trigger(
+            actor=None, organization=organization, contact=contact, survey=survey, channel="sms"
+        ).invitation
+    invitation.refresh_from_db()
+    assert invitation.status == InvitationStatus.SENT
+    return invitation
+
+
+@pytest.fixture
+def rival_sms(other_org, sending, django_capture_on_commit_callbacks):
+    """The other organization, with a number of its own, texted the same person afterwards."""
+    from tests.surveys.factories import make_survey
+
+    DistributionSettings.all_objects.create(organization=other_org, sms_sender=RIVAL_NUMBER)
+    survey = make_survey(other_org, name="Rival survey")
+    return _invite_by_sms(other_org, survey, django_capture_on_commit_callbacks)
+
+
+def test_a_reply_answers_the_invitation_of_the_number_it_was_sent_to(
+    sent_sms, rival_sms, replies, org, other_org
+):
+    """The rival texted the same person later; the reply to acme's number is acme's answer."""
+    assert replies.send("9", to=ACME_NUMBER) == "Liked (en)"
+    assert replies.send("Quick service", to=ACME_NUMBER) == "Thank you for your answer!"
+    response = Response.all_objects.get()
+    assert response.organization == org
+    rival_sms.refresh_from_db()
+    assert rival_sms.sms_state == "" and rival_sms.status == InvitationStatus.SENT
+    assert replies.send("2", to="+358451239999") == ""  # nobody sent from that number
+    assert Response.all_objects.count() == 1
+
+
+def test_stop_to_one_organization_number_leaves_the_other_organization_alone(
+    sent_sms, rival_sms, replies, org, other_org
+):
+    assert replies.send("STOP", to=RIVAL_NUMBER)
+    assert Contact.all_objects.get(organization=other_org).sms_opted_out_at is not None
+    assert Contact.all_objects.get(organization=org).sms_opted_out_at is None
+
+
+def test_stop_to_a_shared_sender_opts_out_of_every_organization_that_used_it(
+    org, other_org, nps_survey, sending, settings, replies, django_capture_on_commit_callbacks
+):
+    """Without numbers of their own both organizations send from the installation's number;
+    the person cannot tell them apart and Twilio blocks that number for them after STOP."""
+    from tests.surveys.factories import make_survey
+
+    settings.TWILIO_DEFAULT_SENDER = "+358451230000"
+    _invite_by_sms(org, nps_survey, django_capture_on_commit_callbacks)
+    rival_survey = make_survey(other_org, name="Rival survey")
+    _invite_by_sms(other_org, rival_survey, django_capture_on_commit_callbacks)
+    assert replies.send("Lopeta", to="+358451230000")
+    opted_out = Contact.all_objects.filter(phone=PHONE, sms_opted_out_at__isnull=False)
+    assert {contact.organization_id for contact in opted_out} == {org.pk, other_org.pk}
+
+
+def test_a_score_whose_comment_never_comes_is_recorded_after_the_wait(
+    sent_sms, replies, settings, org
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from distribution.tasks import sweep_invitations
+
+    assert replies.send("4") == "Improve (en)"
+    sweep_invitations.apply()
+    assert not Response.all_objects.exists()  # still within the wait
+
+    sent_sms.refresh_from_db()
+    answered_at = sent_sms.sms_state_at
+    Invitation.all_objects.filter(pk=sent_sms.pk).update(
+        sms_state_at=timezone.now() - timedelta(hours=settings.SMS_COMMENT_WAIT_HOURS, minutes=1)
+    )
+    assert sweep_invitations.apply().get()["sms_completed"] == 1
+    assert sweep_invitations.apply().get()["sms_completed"] == 0
+    response = Response.all_objects.get()
+    assert Answer.all_objects.get(response=response).value_int == 4
+    assert response.submitted_at < answered_at  # counted when the score came, not now
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == InvitationStatus.ANSWERED
+    assert replies.send("It was late") == ""  # the conversation is over

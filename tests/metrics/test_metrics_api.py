@@ -217,3 +217,16 @@ def test_other_metrics_come_from_their_own_questions(
     assert (
         get(read_api, metric="nps", start="2026-03-01", end="2026-03-31").json()["total"]["n"] == 0
     )
+
+
+def test_channel_figures_add_up_to_the_all_channel_figures(march_answers, read_api):
+    """The all-channel answer (day totals) and the per-channel answers (finer rollups) agree."""
+    window = {"metric": "nps", "start": "2026-02-01", "end": "2026-03-31", "interval": "week"}
+    everything = get(read_api, **window).json()
+    by_channel = [get(read_api, channel=channel, **window).json() for channel in ("web", "email")]
+    for index, period in enumerate(everything["results"]):
+        assert period["n"] == sum(part["results"][index]["n"] for part in by_channel)
+    assert everything["total"]["n"] == 15
+    assert [part["total"]["n"] for part in by_channel] == [10, 5]
+    weeks = [(p["period_start"], p["n"]) for p in everything["results"] if p["n"]]
+    assert weeks == [("2026-02-09", 5), ("2026-03-09", 10)]  # ISO weeks, Monday first
