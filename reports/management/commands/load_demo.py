@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_create
+from distribution.demo import load_demo_distribution
 from journeys.demo import load_demo_journeys
 from journeys.models import MeasurementPlan
 from metrics.rollups import rollups_rebuild
@@ -63,6 +64,13 @@ class Command(BaseCommand):
             with tenant_scope(organization):
                 rollups_rebuild(organization=organization)
             self.stdout.write(f"  {made} demo responses over the past year")
+        distribution = load_demo_distribution(organization=organization, actor=actor)
+        if distribution:
+            self.stdout.write(
+                f"  {distribution['contacts']} demo contacts, {distribution['invitations']} "
+                f"invitations ({distribution['answered']} answered), "
+                f"{distribution['campaigns']} campaigns"
+            )
 
         self.stdout.write(self.style.SUCCESS("Demo organization ready at http://127.0.0.1:8000/"))
         self.stdout.write(f"  sign in as {DEMO_PEOPLE['owner'][0]} / {DEMO_PASSWORD}")
