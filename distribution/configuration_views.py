@@ -72,8 +72,8 @@ class DistributionSettingsForm(forms.Form):
         gettext_lazy("Days a survey link works"),
         gettext_lazy(
             "A personal survey link stops taking answers this many days after its invitation "
-            "was due to be sent. Reminders reuse the link, so keep it longer than your reminders "
-            "run. Invitations already made keep their links."
+            "was due to be sent; a reminder gives it this many days again. Invitations already "
+            "made keep their links."
         ),
     )
     sms_sender = forms.CharField(
