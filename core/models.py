@@ -10,12 +10,17 @@ from core.ids import new_public_id
 
 
 class PublicIdField(models.CharField):
-    """A unique, prefixed random id made when the row is created (`tp_k3m...`)."""
+    """A unique, prefixed random id made when the row is created (`tp_k3m...`).
 
-    def __init__(self, *args, prefix: str, **kwargs):
+    Tables keyed by organization (see core.tenant_keys) pass `unique=False` and declare
+    `UniqueConstraint(fields=["organization", "public_id"])` instead: a sharded database can only
+    enforce uniqueness that includes the distribution column.
+    """
+
+    def __init__(self, *args, prefix: str, unique: bool = True, **kwargs):
         self.prefix = prefix
         kwargs.update(
-            max_length=32, unique=True, editable=False, default=partial(new_public_id, prefix)
+            max_length=32, unique=unique, editable=False, default=partial(new_public_id, prefix)
         )
         super().__init__(*args, **kwargs)
 
@@ -24,6 +29,8 @@ class PublicIdField(models.CharField):
         for generated in ("max_length", "unique", "editable", "default"):
             kwargs.pop(generated, None)
         kwargs["prefix"] = self.prefix
+        if not self.unique:
+            kwargs["unique"] = False
         return name, path, args, kwargs
 
 

@@ -28,4 +28,30 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "distribution.tasks.sweep_invitations",
         "schedule": 120.0,
     },
+    # Alerts: responses whose evaluation task was lost, aggregate rules, SLA escalation.
+    "alerts-sweep-unchecked-responses": {
+        "task": "alerts.tasks.sweep_unchecked_responses",
+        "schedule": 60.0,
+    },
+    "alerts-sweep-aggregate-rules": {
+        "task": "alerts.tasks.sweep_aggregate_rules",
+        "schedule": 900.0,
+    },
+    "alerts-escalate-overdue-cases": {
+        "task": "alerts.tasks.escalate_overdue_cases",
+        "schedule": 300.0,
+    },
+    "alerts-resend-unsent-notifications": {
+        "task": "alerts.tasks.resend_unsent_notifications",
+        "schedule": 120.0,
+    },
+    # Reports: scheduled digests (each period claimed once), expired and lost export jobs.
+    "send-due-digests": {
+        "task": "reports.tasks.send_due_digests",
+        "schedule": 900.0,
+    },
+    "sweep-exports": {
+        "task": "reports.tasks.sweep_exports",
+        "schedule": crontab(minute=47),
+    },
 }

@@ -6,11 +6,15 @@ class DistributionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from distribution.invitations import invitations_mark_answered
+        from core.tasks import enqueue_on_commit
+        from distribution.tasks import mark_invitation_answered
         from surveys.signals import response_submitted
 
         def on_response_submitted(sender, *, organization_id: int, response_id: int, **kwargs):
-            invitations_mark_answered(organization_id=organization_id, response_id=response_id)
+            # Only enqueue: nothing may write inside the respondent's request after the save.
+            enqueue_on_commit(
+                mark_invitation_answered, organization_id=organization_id, response_id=response_id
+            )
 
         response_submitted.connect(
             on_response_submitted, dispatch_uid="distribution.invitation_answered", weak=False

@@ -581,6 +581,24 @@ def invitations_mark_answered(*, organization_id: int, response_id: int) -> int:
     return 1
 
 
+def answered_invitations_catch_up(*, look_back: timedelta = timedelta(days=3), limit: int = 1000):
+    """Mark answered the invitations whose response came while the broker was down (the task of
+    `response_submitted` was lost). Across tenants, for the periodic sweep; returns the count."""
+    since = timezone.now() - look_back
+    stale = (
+        Invitation.all_objects.filter(
+            ~Q(status=InvitationStatus.ANSWERED),
+            personal_link__response__isnull=False,
+            personal_link__response__created_at__gte=since,
+        )
+        .values_list("organization_id", "personal_link__response__id")[:limit]
+    )
+    return sum(
+        invitations_mark_answered(organization_id=organization_id, response_id=response_id)
+        for organization_id, response_id in stale
+    )
+
+
 def due_invitations(*, grace: timedelta = timedelta(minutes=2), limit: int = 1000):
     """(organization_id, invitation_id) of queued invitations overdue by `grace`, across tenants
     (the sweep resends their tasks when the broker lost them)."""

@@ -215,9 +215,14 @@ class EmailTransport:
 
 
 def twilio_client():
+    from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+    # The SDK waits forever by default; a hung provider must not hold a worker.
+    http_client = TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS)
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client
+    )
     if settings.TWILIO_API_BASE_URL:
         client.api.base_url = settings.TWILIO_API_BASE_URL
     return client

@@ -146,12 +146,26 @@ def run_campaign(*, organization, campaign_id: int) -> int:
     return invitations.campaign_run(organization=organization, campaign_id=campaign_id)
 
 
+@shared_task(base=TenantTask, acks_late=True, typing=False)
+def mark_invitation_answered(*, organization, response_id: int) -> int:
+    return invitations.invitations_mark_answered(
+        organization_id=organization.pk, response_id=response_id
+    )
+
+
 @shared_task
 def sweep_invitations() -> dict[str, int]:
     """Periodic: resend tasks of queued invitations that are overdue (the broker lost them or
     was down), start scheduled campaigns, send due reminders, mark opened invitations, record
     SMS scores whose follow-up comment never came."""
-    counts = {"invitations": 0, "campaigns": 0, "reminders": 0, "opened": 0, "sms_completed": 0}
+    counts = {
+        "invitations": 0,
+        "campaigns": 0,
+        "reminders": 0,
+        "opened": 0,
+        "answered": 0,
+        "sms_completed": 0,
+    }
     with unscoped():
         for organization_id, invitation_id in invitations.due_invitations():
             send_invitation.apply_async(
@@ -176,6 +190,7 @@ def sweep_invitations() -> dict[str, int]:
             Q(status=InvitationStatus.SENT) | Q(status=InvitationStatus.DELIVERED),
             personal_link__opened_at__isnull=False,
         ).update(status=InvitationStatus.OPENED)
+        counts["answered"] = invitations.answered_invitations_catch_up()
         organizations = set(
             Campaign.all_objects.filter(status=CampaignStatus.SENT, reminders__gt=0).values_list(
                 "organization", flat=True

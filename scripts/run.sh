@@ -24,6 +24,6 @@ fi
 
 # One command, one Ctrl-C: the worker and beat die with the web server.
 trap 'kill 0' EXIT INT TERM
-.venv/bin/celery -A cxplatform worker -B -Q default,metrics,notifications --loglevel=info \
+.venv/bin/celery -A cxplatform worker -B -Q default,metrics,alerts,notifications --loglevel=info \
   --schedule var/celerybeat-schedule &
 $PY manage.py runserver 127.0.0.1:8000

@@ -1,0 +1,110 @@
+"""Database keys that let a tenant table be sharded by organization (ARCHITECTURE.md, "Growing
+past one machine"), applied from a table's first migration.
+
+Django keeps `id` as the model's primary key; at the database the primary key becomes
+`(organization_id, id)` and each foreign key to another tenant table becomes composite,
+`(organization_id, x_id) -> (organization_id, id)`, so a row can never point into another
+organization and Citus can co-locate the tables. The Django fields of such foreign keys are
+declared with `db_constraint=False`; this operation adds the real constraint.
+
+Only PostgreSQL gets these keys; the embedded SQLite default keeps Django's own.
+"""
+
+from django.db import models
+from django.db.migrations.operations.base import Operation
+
+
+class TenantKeys(Operation):
+    """Make `model_name`'s primary key `(organization_id, id)` and add composite foreign keys
+    for the named fields (each declared with `db_constraint=False`)."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, model_name: str, foreign_keys: tuple[str, ...] | list[str] = ()):
+        self.model_name = model_name
+        self.foreign_keys = tuple(foreign_keys)
+
+    def deconstruct(self):
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"model_name": self.model_name, "foreign_keys": list(self.foreign_keys)},
+        )
+
+    def state_forwards(self, app_label, state) -> None:
+        pass  # the model state does not change: Django's pk stays `id`
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = to_state.apps.get_model(app_label, self.model_name)
+        table = model._meta.db_table
+        quote = schema_editor.quote_name
+        for name in schema_editor._constraint_names(model, primary_key=True):
+            schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
+            f"PRIMARY KEY (organization_id, id)"
+        )
+        # Django's own statements (save, delete) look rows up by id alone.
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {quote(table + '_id_idx')} ON {quote(table)} (id)"
+        )
+        for field_name in self.foreign_keys:
+            self._add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
+
+    def _add_foreign_key(self, schema_editor, model, field: models.ForeignKey) -> None:
+        if field.db_constraint:
+            raise ValueError(
+                f"{model.__name__}.{field.name} must be declared with db_constraint=False: "
+                "TenantKeys adds the composite constraint"
+            )
+        quote = schema_editor.quote_name
+        table = model._meta.db_table
+        target = field.related_model._meta.db_table
+        if not _keyed_by_organization(schema_editor, target):
+            # A target not keyed by organization yet needs the unique index a composite key uses.
+            schema_editor.execute(
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(target + '_org_id_uniq')} "
+                f"ON {quote(target)} (organization_id, id)"
+            )
+        name = f"{table}_{field.column}_org_fk"[:63]
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} "
+            f"FOREIGN KEY (organization_id, {quote(field.column)}) "
+            f"REFERENCES {quote(target)} (organization_id, id) DEFERRABLE INITIALLY DEFERRED"
+        )
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        model = from_state.apps.get_model(app_label, self.model_name)
+        table = model._meta.db_table
+        quote = schema_editor.quote_name
+        for field_name in self.foreign_keys:
+            column = model._meta.get_field(field_name).column
+            name = f"{table}_{column}_org_fk"[:63]
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT IF EXISTS {quote(name)}"
+            )
+        schema_editor.execute(
+            f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(table + '_pkey')}"
+        )
+        schema_editor.execute(f"DROP INDEX IF EXISTS {quote(table + '_id_idx')}")
+        schema_editor.execute(f"ALTER TABLE {quote(table)} ADD PRIMARY KEY (id)")
+
+    def describe(self) -> str:
+        return f"Key {self.model_name} by (organization_id, id)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return f"tenant_keys_{self.model_name.lower()}"
+
+
+def _keyed_by_organization(schema_editor, table: str) -> bool:
+    with schema_editor.connection.cursor() as cursor:
+        constraints = schema_editor.connection.introspection.get_constraints(cursor, table)
+    return any(
+        c["primary_key"] and c["columns"] == ["organization_id", "id"] for c in constraints.values()
+    )
