@@ -7,6 +7,7 @@ other tenant tables are declared `db_constraint=False` and made composite in the
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alerts.enums import (
@@ -167,7 +168,7 @@ class Alert(TenantModel):
     survey = tenant_fk("surveys.Survey", null=True, on_delete=models.SET_NULL)
     response = tenant_fk("surveys.Response", null=True, on_delete=models.SET_NULL)
     evidence = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)  # the moment of the evaluation
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

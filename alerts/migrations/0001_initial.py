@@ -3,6 +3,7 @@
 import core.models
 import django.db.models.deletion
 import django.db.models.manager
+import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
@@ -80,7 +81,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=300)),
                 ('scope_key', models.CharField(max_length=100)),
                 ('evidence', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('resolved_at', models.DateTimeField(blank=True, null=True)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.organization', verbose_name='organization')),
                 ('response', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='surveys.response')),

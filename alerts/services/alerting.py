@@ -196,7 +196,7 @@ def aggregate_check(*, rule: AlertRule, scope: Scope, now=None) -> Alert | None:
     """Test an aggregate rule for one scope: raise an alert when it fires and none of that rule
     and scope is open or cooling down; resolve an open one after a window without rejection."""
     now = now or timezone.now()
-    result = evaluate_aggregate(rule, scope, now=now, tz=rule.organization.tzinfo)
+    result = evaluate_aggregate(rule, scope, now=now, tz=rule.organization.zone)
     with transaction.atomic():
         AlertRule.objects.select_for_update().filter(
             organization_id=rule.organization_id, pk=rule.pk
@@ -234,6 +234,7 @@ def aggregate_check(*, rule: AlertRule, scope: Scope, now=None) -> Alert | None:
             touchpoint_id=scope.touchpoint_id,
             survey_id=scope.survey_id,
             evidence=result.evidence,
+            created_at=now,
         )
         case = _case_for(rule, alert, None)
         _notify(rule, alert, case)
