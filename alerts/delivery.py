@@ -69,6 +69,12 @@ def notification_send(*, organization, notification_id: int) -> str:
     except PermanentSendError as error:
         _record(notification, DeliveryStatus.FAILED, error)
         return DeliveryStatus.FAILED
+    except Exception as error:
+        # A defect, not the channel: count the attempt and let the resend sweep try again
+        # later, until the attempts run out.
+        final = notification.attempts >= MAX_ATTEMPTS
+        _record(notification, DeliveryStatus.FAILED if final else DeliveryStatus.PENDING, error)
+        raise
     notification.status = DeliveryStatus.SENT
     notification.sent_at = timezone.now()
     notification.provider_id = (provider_id or "")[:100]

@@ -1,0 +1,49 @@
+"""The real path: a low score reaches a Celery worker through Redis and the owner's inbox."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from alerts.models import Case
+from core.scoping import tenant_scope
+from cxplatform.celery import app
+from tests.alerts.support import csat_survey, low_csat_rule, owned_touchpoint, submit_csat
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with start_worker(
+        app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=["default", "metrics", "alerts", "notifications"],
+    ):
+        yield
+
+
+def wait_for(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_low_csat_reaches_the_owner_as_a_case_and_an_email_through_the_worker(
+    org, personas, smtp_outbox, worker
+):
+    with tenant_scope(org):
+        touchpoint = owned_touchpoint(org, personas.cx_manager)
+        survey = csat_survey(org, touchpoint)
+        low_csat_rule(org)
+        submit_csat(org, survey, 1, comment="Nobody helped me")
+        assert wait_for(lambda: Case.objects.filter(organization=org).exists())
+        case = Case.objects.get(organization=org)
+    assert case.assignee == personas.cx_manager
+    mail = smtp_outbox.wait_for(1, timeout=20).to(personas.cx_manager.email)[0]
+    assert f"{case.number}" in mail.subject
