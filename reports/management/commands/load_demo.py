@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_create
+from alerts.demo import load_demo_alerts
 from distribution.demo import load_demo_distribution
 from journeys.demo import load_demo_journeys
 from journeys.models import MeasurementPlan
@@ -70,6 +71,13 @@ class Command(BaseCommand):
                 f"  {distribution['contacts']} demo contacts, {distribution['invitations']} "
                 f"invitations ({distribution['answered']} answered), "
                 f"{distribution['campaigns']} campaigns"
+            )
+
+        with tenant_scope(organization):
+            alerting = load_demo_alerts(organization=organization, actor=actor, users=users)
+        if alerting:
+            self.stdout.write(
+                f"  {alerting['rules']} alert rules and {alerting['cases']} follow-up cases"
             )
 
         self.stdout.write(self.style.SUCCESS("Demo organization ready at http://127.0.0.1:8000/"))
