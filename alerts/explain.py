@@ -4,6 +4,9 @@ Pure: it reads only the evidence dict the evaluation stored (and the rule's sett
 rule still exists), so it never queries. Numbers are formatted for the active language.
 """
 
+from decimal import Decimal
+
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -38,8 +41,10 @@ def _number(value, places: int = 0) -> str:
     return "–" if value is None else number_format(value, places)
 
 
-def answers_in_words(evidence: dict) -> list[dict]:
-    """The matched answers of a response alert: [{"question", "text"}]."""
+def answers_in_words(evidence: dict, questions: dict | None = None) -> list[dict]:
+    """The matched answers of a response alert: [{"question", "text"}]; `questions` maps
+    question keys to their texts when the caller has them."""
+    questions = questions or {}
     rows = []
     for answer in evidence.get("answers") or []:
         if "words" in answer:
@@ -48,17 +53,20 @@ def answers_in_words(evidence: dict) -> list[dict]:
             }
         else:
             text = str(answer.get("value"))
-        rows.append({"question": answer.get("question", ""), "text": text})
+        key = answer.get("question", "")
+        rows.append({"question": questions.get(key) or key, "text": text})
     return rows
 
 
-def evidence_in_words(kind: str, evidence: dict, rule=None) -> list[dict]:
+def evidence_in_words(kind: str, evidence: dict, rule=None, questions=None) -> list[dict]:
     """[{"label", "text"}] explaining why the alert fired (or, for aggregate alerts, what the
-    window held); empty when the evidence says nothing."""
+    window held); empty when the evidence says nothing. `questions` ({key: text}) words the
+    answers of a response alert by their questions instead of their keys."""
     evidence = evidence or {}
     if kind == RuleKind.RESPONSE:
         return [
-            {"label": row["question"], "text": row["text"]} for row in answers_in_words(evidence)
+            {"label": row["question"], "text": row["text"]}
+            for row in answers_in_words(evidence, questions)
         ]
     if kind == RuleKind.NEGATIVE_SHARE:
         return _negative_share(evidence, rule)
@@ -72,7 +80,8 @@ def evidence_in_words(kind: str, evidence: dict, rule=None) -> list[dict]:
 def _alpha_words(rule) -> str:
     if rule is None:
         return ""
-    return " " + _("(the rule fires at p ≤ %(alpha)s)") % {"alpha": number_format(rule.alpha, 5)}
+    alpha = Decimal(str(rule.alpha)).normalize()
+    return " " + _("(the rule fires at p ≤ %(alpha)s)") % {"alpha": number_format(alpha)}
 
 
 def _baseline_insufficient(evidence: dict) -> list[dict]:
@@ -247,3 +256,26 @@ def event_in_words(kind: str, data: dict) -> str:
             return _("Linked to “%(title)s”") % {"title": data["title"]}
         return _("Unlinked from its improvement item")
     return ""
+
+
+def preview_example_in_words(example: dict) -> dict:
+    """One example of a rule preview (`alerts.preview.RulePreview.examples`) as {"when", "text"};
+    scopes are internal keys and are left out."""
+    when = parse_datetime(str(example.get("submitted_at") or example.get("at") or ""))
+    parts = []
+    if example.get("value") is not None:
+        parts.append(_("answer %(value)s") % {"value": example["value"]})
+    if example.get("n") is not None:
+        parts.append(ngettext("%(n)s answer", "%(n)s answers", example["n"]) % {"n": example["n"]})
+    if example.get("negatives") is not None:
+        parts.append(_("%(negatives)s negative") % {"negatives": example["negatives"]})
+    if example.get("drop") is not None:
+        parts.append(_("NPS down %(drop)s points") % {"drop": _number(example["drop"], 1)})
+    if example.get("observed") is not None:
+        parts.append(
+            _("%(observed)s responses where %(expected)s were usual")
+            % {"observed": example["observed"], "expected": _number(example.get("expected"), 1)}
+        )
+    if example.get("p_value") is not None:
+        parts.append(f"p = {p_value_words(example['p_value'])}")
+    return {"when": when, "text": ", ".join(parts)}

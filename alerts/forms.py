@@ -125,7 +125,19 @@ class BulkAssignForm(forms.Form):
 # --- the case page ----------------------------------------------------------------------------
 
 
-class AssignForm(forms.Form):
+class CaseActionForm(forms.Form):
+    """The case page holds several forms at once: each gets ids of its own (names stay plain)."""
+
+    id_prefix = "case"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class AssignForm(CaseActionForm):
+    id_prefix = "assign"
+
     assignee = MemberChoiceField(label=_("Assignee"), required=False, empty_label=_("Nobody"))
 
     def __init__(self, *args, members, **kwargs):
@@ -133,8 +145,10 @@ class AssignForm(forms.Form):
         _members(self, members, "assignee")
 
 
-class StatusForm(forms.Form):
+class StatusForm(CaseActionForm):
     """Moves other than resolving (which has its own form); going back needs a note."""
+
+    id_prefix = "status"
 
     status = forms.ChoiceField(label=_("New status"), choices=[])
     note = forms.CharField(
@@ -164,9 +178,11 @@ class StatusForm(forms.Form):
         return bool(self.fields["status"].choices)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(CaseActionForm):
     """Resolving: a root cause from the taxonomy (a select grouped by category), whether it
     was controllable, and the action taken."""
+
+    id_prefix = "resolve"
 
     root_cause = forms.ChoiceField(label=_("Root cause"), choices=[])
     controllable = forms.ChoiceField(
@@ -200,13 +216,17 @@ class ResolveForm(forms.Form):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("controllable") or "")
 
 
-class NoteForm(forms.Form):
+class NoteForm(CaseActionForm):
+    id_prefix = "note"
+
     text = forms.CharField(
         label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ContactRecordForm(forms.Form):
+class ContactRecordForm(CaseActionForm):
+    id_prefix = "contact"
+
     contacted_at = forms.DateTimeField(
         label=_("When"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -218,7 +238,9 @@ class ContactRecordForm(forms.Form):
     )
 
 
-class ImprovementLinkForm(forms.Form):
+class ImprovementLinkForm(CaseActionForm):
+    id_prefix = "improvement"
+
     improvement = forms.ModelChoiceField(
         label=_("Improvement item"),
         queryset=None,

@@ -32,16 +32,18 @@ def cases_by_public_ids(*, organization, public_ids: Iterable[str]) -> list[Case
     return list(Case.objects.filter(organization=organization, public_id__in=ids).order_by("id"))
 
 
-def case_response_in_words(*, organization, case: Case) -> dict | None:
-    """The case's response as pages word it (`surveys.wording.response_in_words`) plus its
-    hidden fields, or None when the case has no response: two queries."""
-    if case.response_id is None:
+def response_in_words(*, organization, response_id: int | None) -> dict | None:
+    """A case's or alert's response as pages word it (`surveys.wording.response_in_words`)
+    plus its hidden fields and `questions` ({key: question text}); None without one. Two
+    queries."""
+    if response_id is None:
         return None
-    response = response_list(organization=organization).filter(pk=case.response_id).first()
+    response = response_list(organization=organization).filter(pk=response_id).first()
     if response is None:
         return None
     row = wording.response_in_words(response)
     row["hidden_fields"] = sorted((response.hidden_fields or {}).items())
+    row["questions"] = {item["key"]: item["question"] for item in row["items"]}
     return row
 
 

@@ -4,7 +4,18 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -171,14 +182,23 @@ def access_root_cause(*, organization, public_id: str) -> RootCause:
 
 
 def improvement_list(*, organization) -> QuerySet[ImprovementItem]:
+    # Counted in subqueries, not with GROUP BY: the table's primary key is (organization, id),
+    # so PostgreSQL would not accept grouping by `id` alone for the selected columns.
+    linked = (
+        Case.objects.filter(organization=organization, improvement=OuterRef("pk"))
+        .order_by()
+        .values("improvement")
+    )
     return (
         ImprovementItem.objects.filter(organization=organization)
         .select_related("owner", "root_cause")
         .annotate(
-            case_count=Count("cases", filter=Q(cases__organization=organization)),
-            open_case_count=Count(
-                "cases",
-                filter=Q(cases__organization=organization, cases__status__in=OPEN_CASE_STATUSES),
+            case_count=Coalesce(Subquery(linked.annotate(n=Count("id")).values("n")), 0),
+            open_case_count=Coalesce(
+                Subquery(
+                    linked.filter(status__in=OPEN_CASE_STATUSES).annotate(n=Count("id")).values("n")
+                ),
+                0,
             ),
         )
     )

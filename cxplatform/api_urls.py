@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from alerts.api import API_ROUTES as ALERT_ROUTES
 from distribution.api import API_ROUTES as DISTRIBUTION_ROUTES
 from journeys.api import API_ROUTES as JOURNEY_ROUTES
 from metrics import api as metrics_api
@@ -14,6 +15,8 @@ router = SimpleRouter()
 router.register("members", tenancy_api.MembershipViewSet, basename="member")
 router.register("activity", tenancy_api.ActivityViewSet, basename="activity")
 for prefix, viewset, basename in [*JOURNEY_ROUTES, *SURVEY_ROUTES, *DISTRIBUTION_ROUTES]:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in ALERT_ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 org_patterns = [

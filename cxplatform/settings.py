@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenancy.context_processors.organization",
+                "alerts.context_processors.case_count",
             ],
         },
     },
@@ -162,6 +163,14 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# plotly.js is served from the installed plotly package (no CDN, no committed copy); only the one
+# file is published, not the rest of its package_data (cxplatform/staticfiles.py says why).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "cxplatform.staticfiles.PackageFileFinder",
+]
+STATIC_PACKAGE_FILES = {"vendor/plotly/plotly.min.js": ("plotly", "package_data/plotly.min.js")}
 # Production serves hashed, compressed files made by collectstatic; development and tests serve
 # straight from the source folders.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not (DEBUG or EMBEDDED))
@@ -204,8 +213,14 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Every task has a time limit: this default, or a tighter one on the task itself.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
 CELERY_TASK_ROUTES = {
     "metrics.*": {"queue": "metrics"},
+    # Alert evaluation has its own queue, so a rollup backlog never delays a low-score alert.
+    "alerts.tasks.evaluate_response": {"queue": "alerts"},
+    "alerts.tasks.evaluate_aggregate_rule": {"queue": "alerts"},
     "alerts.*": {"queue": "notifications"},
     "distribution.tasks.send_*": {"queue": "notifications"},
 }
@@ -241,6 +256,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name ("status", "kind", "metric") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "AlertRuleKindEnum": "alerts.enums.RuleKind",
+        "ConditionMetricEnum": "alerts.enums.ConditionMetric",
+        "PlannableMetricEnum": "journeys.enums.plannable_metric_choices",
+        "AlertStatusEnum": "alerts.enums.AlertStatus",
+        "CaseStatusEnum": "alerts.enums.CaseStatus",
+        "CaseEventKindEnum": "alerts.enums.CaseEventKind",
+        "ImprovementStatusEnum": "alerts.enums.ImprovementStatus",
+    },
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -291,5 +316,14 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_DEFAULT_SENDER = env.str("TWILIO_DEFAULT_SENDER", default="")
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
 # How long a two-way SMS conversation waits for the comment before the score is recorded alone.
 SMS_COMMENT_WAIT_HOURS = env.int("SMS_COMMENT_WAIT_HOURS", default=12)
+
+# Outbound HTTP to user-supplied URLs (chat webhooks; core/safe_http.py): every call times out, and
+# private or internal addresses are refused unless listed in OUTBOUND_ALLOWED_NETWORKS (CIDRs, e.g.
+# an on-premise chat server's 10.1.2.3/32; tests allow 127.0.0.1/32). http:// only when
+# OUTBOUND_ALLOW_HTTP is set (tests and such on-premise servers).
+OUTBOUND_HTTP_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_TIMEOUT_SECONDS", default=5.0)
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_ALLOW_HTTP = env.bool("OUTBOUND_ALLOW_HTTP", default=False)

@@ -14,10 +14,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("cxplatform.api_urls")),
     path("", include("accounts.urls")),
+    path("", include("reports.urls")),  # first: its overview is the page at /o/<org>/
     path("", include("tenancy.urls")),
     path("", include("journeys.urls")),
     path("", include("surveys.urls")),
     path("", include("distribution.urls")),
+    path("", include("alerts.urls")),
     path("hooks/email/", include("anymail.urls")),
 ]
 

@@ -18,8 +18,7 @@ from distribution.forms import (
     ImportUploadForm,
     SegmentForm,
 )
-from surveys.enums import QuestionType
-from surveys.instruments import CHOICE_TYPES, scale_of
+from surveys import wording
 from tenancy import policies
 from tenancy.views import OrganizationView
 
@@ -158,51 +157,8 @@ class ContactDetailView(OrganizationView):
         }
         return render(request, "distribution/contact_detail.html", context)
 
-    @classmethod
-    def _response_row(cls, response) -> dict:
-        """A response as the page shows it: scale and choice answers in words, comments apart."""
-        languages = (response.language, response.survey.default_language)
-        row = {"response": response, "answers": [], "comments": []}
-        for answer in response.answers.all():
-            question = answer.question
-            label = cls._text_in(question.texts, languages) or question.key
-            if question.type == QuestionType.TEXT:
-                if answer.value_text:
-                    row["comments"].append({"question": label, "text": answer.value_text})
-                continue
-            row["answers"].append({"question": label, "value": cls._value(answer, languages)})
-        return row
-
-    @classmethod
-    def _value(cls, answer, languages: tuple[str, str]) -> str:
-        question = answer.question
-        if question.type in CHOICE_TYPES:
-            chosen = answer.value_choices or ([answer.value_text] if answer.value_text else [])
-            labels = {
-                choice["value"]: cls._text_in(choice.get("texts", {}), languages)
-                for choice in question.choices
-            }
-            return ", ".join(labels.get(value) or value for value in chosen)
-        if answer.value_int is None:
-            return "–"
-        if question.type == QuestionType.YES_NO:
-            return _("Yes") if answer.value_int else _("No")
-        high = (scale_of(question) or (None, None))[1]
-        if question.type == QuestionType.WOMI:
-            return _("recommend %(recommend)s, discourage %(discourage)s (0–%(high)s)") % {
-                "recommend": answer.value_int,
-                "discourage": answer.value_int_2,
-                "high": high,
-            }
-        return f"{answer.value_int} / {high}" if high is not None else str(answer.value_int)
-
-    @staticmethod
-    def _text_in(texts: dict, languages: tuple[str, ...]) -> str:
-        """The first of `languages` a multilingual text has, else any language it has."""
-        for language in languages:
-            if texts.get(language):
-                return texts[language]
-        return next((text for text in texts.values() if text), "")
+    # The wording of answers is shared with the reports' response pages (surveys.wording).
+    _response_row = staticmethod(wording.response_in_words)
 
 
 class ContactExportView(OrganizationView):

@@ -16,7 +16,14 @@ from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
 from journeys import selectors, services
-from journeys.enums import Channel, Direction, JourneyStatus, KpiKind, Metric
+from journeys.enums import (
+    Channel,
+    Direction,
+    JourneyStatus,
+    KpiKind,
+    Metric,
+    plannable_metric_choices,
+)
 from journeys.models import Journey, MeasurementPlan, Stage, Touchpoint
 from tenancy import policies
 from tenancy.api import OrganizationViewSet
@@ -128,7 +135,7 @@ class StageSerializer(serializers.Serializer):
 
 class NestedMeasurementPlanSerializer(serializers.Serializer):
     id = serializers.CharField(source="public_id", read_only=True)
-    metric = serializers.ChoiceField(choices=Metric.choices)
+    metric = serializers.ChoiceField(choices=plannable_metric_choices())
     kpi_kind = serializers.ChoiceField(choices=KpiKind.choices, default=KpiKind.OPERATIONAL)
     baseline_value = serializers.DecimalField(
         max_digits=7, decimal_places=2, required=False, allow_null=True, default=None

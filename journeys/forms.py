@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from journeys.enums import Channel, Direction, KpiKind, Metric
+from journeys.enums import Channel, Direction, KpiKind, Metric, plannable_metric_choices
 from journeys.models import Journey, MeasurementPlan, Stage, Touchpoint
 
 
@@ -127,5 +127,10 @@ class MeasurementPlanForm(ServiceModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["metric"].choices = Metric.choices
+        choices = plannable_metric_choices()
+        # A plan kept from before its metric lost its scorer stays editable as it is.
+        current = self.instance.metric if self.instance.pk else None
+        if current and current not in dict(choices):
+            choices.append((current, Metric(current).label))
+        self.fields["metric"].choices = choices
         self.fields["kpi_kind"].choices = KpiKind.choices

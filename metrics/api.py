@@ -9,14 +9,15 @@ from rest_framework.response import Response
 
 from distribution.models import Segment
 from journeys.models import Stage, Touchpoint
-from metrics import kpis
+from metrics import kpis, registry
 from metrics.periods import Interval
 from metrics.selectors import MetricFilters, metric_series
 from surveys.models import Question, Survey
 from tenancy import policies
 from tenancy.api import OrganizationAPIView
 
-METRICS = ["nps", "csat", "ces", "ces_legacy", "womi", "yes_no", "smiley", "rating", "emotion"]
+# Only metrics that can be scored (metrics.registry); EXQ and mystery shopping come when they can.
+METRICS = registry.scorable_names()
 
 
 class ScoreSerializer(serializers.Serializer):

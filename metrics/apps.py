@@ -13,11 +13,6 @@ class MetricsConfig(AppConfig):
         from surveys.signals import response_submitted
 
         response_submitted.connect(on_response_submitted, dispatch_uid="metrics.process_response")
-        # The journey map shows current scores through a provider, so journeys needn't import metrics.
-        from journeys.views import JourneyMapView
-        from metrics.kpis import plan_values
-
-        JourneyMapView.current_values = staticmethod(plan_values)
         pre_delete.connect(
             on_response_deleting, sender=Response, dispatch_uid="metrics.response_deleting"
         )

@@ -1,13 +1,15 @@
-"""How scores are rounded for display: once, half away from zero (docs/METRICS.md)."""
+"""How scores are rounded for display: once, half away from zero (docs/METRICS.md).
 
+How many decimals each metric shows is part of its definition in `metrics.registry`: means on
+short scales need two decimals to show movement; points and percentages one.
+"""
+
+from metrics import registry
 from metrics.scores import round_half_away
-
-MEAN_METRICS = frozenset({"ces", "ces_legacy", "rating"})
 
 
 def display_digits(metric: str) -> int:
-    """Means on short scales need two decimals to show movement; points and percentages one."""
-    return 2 if metric in MEAN_METRICS else 1
+    return registry.digits(metric)
 
 
 def display_score(metric: str, value: float | None) -> float | None:

@@ -6,10 +6,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from journeys.enums import target_status
+from journeys.enums import TargetStatus, target_status
 from journeys.models import MeasurementPlan
-from metrics import scores
-from metrics.formatting import display_score
+from metrics import registry, scores
 from metrics.selectors import touchpoint_metric_scores
 
 
@@ -81,7 +80,10 @@ def current_window(organization, today: date | None = None) -> tuple[date, date,
 def kpis_for_plans(
     *, organization, plans: list[MeasurementPlan], today: date | None = None
 ) -> list[Kpi]:
-    """KPIs for the given plans in two queries, whatever their number."""
+    """KPIs for the given plans in two queries, whatever their number.
+
+    A plan whose metric cannot be scored yet (EXQ, mystery shopping: metrics.registry) is listed
+    with no answers and the status "not scored yet", never an error."""
     start, end, previous_start, previous_end = current_window(organization, today)
     pairs = {(plan.touchpoint_id, plan.metric) for plan in plans}
     current = touchpoint_metric_scores(organization=organization, pairs=pairs, start=start, end=end)
@@ -91,6 +93,9 @@ def kpis_for_plans(
     result = []
     for plan in plans:
         pair = (plan.touchpoint_id, plan.metric)
+        if pair not in current:
+            result.append(_unscored(plan))
+            continue
         comparison = scores.compare(current[pair], previous[pair], level=significance_level())
         result.append(
             Kpi(
@@ -102,6 +107,17 @@ def kpis_for_plans(
             )
         )
     return result
+
+
+def _unscored(plan: MeasurementPlan) -> Kpi:
+    empty = registry.empty_score(plan.metric)
+    return Kpi(
+        plan=plan,
+        score=empty,
+        comparison=scores.compare(empty, empty),
+        status=TargetStatus.NOT_SCORED,
+        trend=Trend.NO_DATA,
+    )
 
 
 def kpi_list(
@@ -116,16 +132,3 @@ def kpi_list(
         "touchpoint__journey__name", "touchpoint__stage__position", "touchpoint__position", "metric"
     )
     return kpis_for_plans(organization=organization, plans=list(plans), today=today)
-
-
-def plan_values(organization, plans) -> dict[int, dict]:
-    """The journey map's provider: plan id -> display value, n and status (see journeys.views)."""
-    return {
-        kpi.plan.pk: {
-            "value": display_score(kpi.metric, None if kpi.score.hidden else kpi.current),
-            "n": kpi.n,
-            "status": kpi.status,
-            "trend": kpi.trend,
-        }
-        for kpi in kpis_for_plans(organization=organization, plans=list(plans))
-    }

@@ -5,17 +5,20 @@ question), with one the finer DailyRollup. The one exception is a contact segmen
 raw rows know (see `_raw_day_counts`).
 """
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 
 from distribution.selectors import segment_contacts
-from metrics import scores
+from metrics import registry, scores
 from metrics.models import DailyRollup, DailyTotal
 from metrics.periods import Interval, period_of, periods, previous_range
 from metrics.rollups import day_bounds, histogram_key
@@ -119,10 +122,9 @@ def histogram_from_json(counts: dict[str, int], metric: str) -> dict:
 
 
 def score_histogram(metric: str, histogram: dict) -> scores.Score:
-    margin = settings.METRICS_MAX_MARGIN.get(metric)
-    if metric == "rating":
-        return scores.mean_of(histogram, metric="rating", max_margin=margin)
-    return scores.score_for(metric, histogram, max_margin=margin)
+    """Score a merged histogram with the metric's scorer from `metrics.registry`; a metric that
+    cannot be scored yet raises `registry.UnscorableMetric` (callers that list plans skip those)."""
+    return registry.score(metric, histogram, max_margin=settings.METRICS_MAX_MARGIN.get(metric))
 
 
 def _add(target: dict, histogram: dict) -> None:
@@ -260,7 +262,10 @@ def metric_series(
 def touchpoint_metric_scores(
     *, organization, pairs: set[tuple[int, str]], start: date, end: date
 ) -> dict[tuple[int, str], scores.Score]:
-    """Scores for many (touchpoint id, metric) pairs over one range, in one query."""
+    """Scores for many (touchpoint id, metric) pairs over one range, in one query.
+
+    Pairs whose metric cannot be scored yet (metrics.registry) are left out of the answer."""
+    pairs = {pair for pair in pairs if registry.is_scorable(pair[1])}
     if not pairs:
         return {}
     touchpoint_ids = {touchpoint_id for touchpoint_id, _ in pairs}
@@ -277,3 +282,252 @@ def touchpoint_metric_scores(
         if (touchpoint_id, metric) in pairs:
             _add(histograms[(touchpoint_id, metric)], histogram_from_json(counts, metric))
     return {pair: score_histogram(pair[1], histograms.get(pair, {})) for pair in pairs}
+
+
+# --- many touchpoints at once (dashboards) ---------------------------------------------------
+
+
+@dataclass
+class TouchpointHistograms:
+    """Merged answer histograms of one (touchpoint id, metric): per period of the range, over the
+    whole range, and over the equally long range before it."""
+
+    by_period: dict[date, dict] = field(default_factory=dict)
+    total: dict = field(default_factory=dict)
+    previous: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SeriesScores:
+    """One (touchpoint, metric) scored: per period, in total, and against the range before."""
+
+    metric: str
+    periods: list[tuple[date, date, scores.Score]]
+    total: scores.Score
+    previous: scores.Score
+    comparison: scores.Comparison
+    histogram: dict
+
+
+def _grouped_sql(rollups, *, start: date, interval: Interval) -> tuple[str, list]:
+    vendor = connection.vendor
+    period = PERIOD_SQL[vendor][interval]
+    each, value = EACH_SQL[vendor]
+    inner, params = rollups.values(
+        "touchpoint_id", "metric", "day", "counts"
+    ).query.sql_with_params()
+    # Only our constants and Django's compiled SQL are formatted in; values are parameters.
+    select = (
+        "SELECT r.touchpoint_id, r.metric, "
+        f"CASE WHEN r.day < %s THEN NULL ELSE {period} END, e.key, SUM({value})"
+    )
+    sql = f"{select} FROM ({inner}) r, {each} e GROUP BY 1, 2, 3, 4"
+    first = start if vendor == "postgresql" else start.isoformat()
+    return sql, [first, *params]
+
+
+def touchpoint_histograms(
+    *,
+    organization,
+    metrics: Iterable[str],
+    start: date,
+    end: date,
+    interval: Interval,
+    filters: MetricFilters,
+) -> dict[tuple[int | None, str], TouchpointHistograms]:
+    """Histograms per (touchpoint id, metric) for every touchpoint the filters let through, per
+    period of start..end and for the equally long range before, in one query whatever the number
+    of touchpoints, periods or responses (rollups summed in the database; raw answers for a
+    contact segment). Metrics that cannot be scored are skipped."""
+    metrics = sorted({metric for metric in metrics if registry.is_scorable(metric)})
+    found: dict[tuple[int | None, str], TouchpointHistograms] = defaultdict(TouchpointHistograms)
+    if not metrics:
+        return {}
+    previous_start, _ = previous_range(start, end)
+    if filters.segment is not None:
+        rows = _raw_touchpoint_day_counts(
+            organization=organization, metrics=metrics, first=previous_start, last=end,
+            filters=filters,
+        )  # fmt: skip
+        for touchpoint_id, metric, day, counts in rows:
+            histogram = histogram_from_json(counts, metric)
+            unit = found[(touchpoint_id, metric)]
+            _add(unit.previous if day < start else unit.by_period.setdefault(
+                period_of(day, interval), {}), histogram)  # fmt: skip
+    else:
+        rollups = (
+            filters.rollup_model()
+            .objects.filter(
+                organization=organization,
+                metric__in=metrics,
+                day__gte=previous_start,
+                day__lte=end,
+            )
+            .filter(filters.as_q())
+        )
+        sql, params = _grouped_sql(rollups, start=start, interval=interval)
+        summed: dict[tuple, dict[str, int]] = defaultdict(dict)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for touchpoint_id, metric, period_start, key, count in cursor.fetchall():
+                if isinstance(period_start, str):
+                    period_start = date.fromisoformat(period_start)
+                summed[(touchpoint_id, metric, period_start)][key] = int(count)
+        for (touchpoint_id, metric, period_start), counts in summed.items():
+            histogram = histogram_from_json(counts, metric)
+            unit = found[(touchpoint_id, metric)]
+            if period_start is None:
+                _add(unit.previous, histogram)
+            else:
+                _add(unit.by_period.setdefault(period_start, {}), histogram)
+    for unit in found.values():
+        for histogram in unit.by_period.values():
+            _add(unit.total, histogram)
+    return dict(found)
+
+
+def _raw_touchpoint_day_counts(
+    *, organization, metrics: list[str], first: date, last: date, filters: MetricFilters
+):
+    """(touchpoint id, metric, day, histogram) from raw answers, for contact segments only."""
+    start, _ = day_bounds(first, organization.time_zone)
+    _, end = day_bounds(last, organization.time_zone)
+    rows = (
+        Answer.objects.filter(
+            organization=organization,
+            question__metric__in=metrics,
+            value_int__isnull=False,
+            response__submitted_at__gte=start,
+            response__submitted_at__lt=end,
+        )
+        .filter(filters.as_raw_q())
+        .annotate(day=TruncDate("response__submitted_at", tzinfo=organization.zone))
+        .values_list(
+            "response__touchpoint_id", "question__metric", "day", "value_int", "value_int_2"
+        )
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    grouped: dict[tuple, dict[str, int]] = defaultdict(dict)
+    for touchpoint_id, metric, day, value, second, count in rows:
+        key = histogram_key(value, second, metric)
+        bucket = grouped[(touchpoint_id, metric, day)]
+        bucket[key] = bucket.get(key, 0) + count
+    return [(tp, metric, day, counts) for (tp, metric, day), counts in grouped.items()]
+
+
+def score_series(
+    metric: str,
+    histograms: TouchpointHistograms,
+    *,
+    start: date,
+    end: date,
+    interval: Interval,
+    level: float = 0.95,
+) -> SeriesScores:
+    """Score merged histograms per period (every period of the range, empty ones included),
+    in total and against the range before; pure, no queries."""
+    periods_scored = [
+        (
+            first,
+            last,
+            score_histogram(metric, histograms.by_period.get(period_of(first, interval), {})),
+        )
+        for first, last in periods(start, end, interval)
+    ]
+    total = score_histogram(metric, histograms.total)
+    previous = score_histogram(metric, histograms.previous)
+    return SeriesScores(
+        metric=metric,
+        periods=periods_scored,
+        total=total,
+        previous=previous,
+        comparison=scores.compare(total, previous, level=level),
+        histogram=dict(histograms.total),
+    )
+
+
+def touchpoint_series(
+    *,
+    organization,
+    pairs: Iterable[tuple[int, str]],
+    start: date,
+    end: date,
+    interval: Interval,
+    filters: MetricFilters,
+    level: float = 0.95,
+) -> dict[tuple[int, str], SeriesScores]:
+    """`metric_series` for many (touchpoint id, metric) pairs in one query; pairs whose metric
+    cannot be scored yet are left out of the answer."""
+    pairs = {pair for pair in pairs if registry.is_scorable(pair[1])}
+    if not pairs:
+        return {}
+    touchpoint_ids = tuple(sorted({touchpoint_id for touchpoint_id, _ in pairs}))
+    narrowed = replace(filters, touchpoint_ids=touchpoint_ids)
+    found = touchpoint_histograms(
+        organization=organization,
+        metrics={metric for _, metric in pairs},
+        start=start,
+        end=end,
+        interval=interval,
+        filters=narrowed,
+    )
+    empty = TouchpointHistograms()
+    return {
+        pair: score_series(
+            pair[1], found.get(pair, empty), start=start, end=end, interval=interval, level=level
+        )
+        for pair in pairs
+    }
+
+
+HIDDEN_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def hidden_field_histograms(
+    *,
+    organization,
+    metric: str,
+    field_name: str,
+    start: date,
+    end: date,
+    filters: MetricFilters,
+    max_rows: int = 20_000,
+) -> tuple[dict[str, dict], bool]:
+    """({value of the response's hidden field: histogram}, truncated) over start..end.
+
+    Hidden fields (store, agent...) live only on raw responses, so this reads raw answers: one
+    aggregated query grouped by the JSON key's value and the answer, which returns units x scale
+    values rows, at most `max_rows` (`truncated` says the limit was reached). Responses without
+    the field are left out. Raises ValueError for a field name that is not a plain key."""
+    if not HIDDEN_FIELD_NAME.match(field_name):
+        raise ValueError(f"not a hidden field name: {field_name!r}")
+    if not registry.is_scorable(metric):
+        return {}, False
+    first, _ = day_bounds(start, organization.time_zone)
+    _, last = day_bounds(end, organization.time_zone)
+    rows = list(
+        Answer.objects.filter(
+            organization=organization,
+            question__metric=metric,
+            value_int__isnull=False,
+            response__submitted_at__gte=first,
+            response__submitted_at__lt=last,
+        )
+        .filter(filters.as_raw_q())
+        .annotate(unit=KeyTextTransform(field_name, "response__hidden_fields"))
+        .filter(unit__isnull=False)
+        .exclude(unit="")
+        .values_list("unit", "value_int", "value_int_2")
+        .annotate(count=Count("id"))
+        .order_by("unit", "value_int", "value_int_2")[: max_rows + 1]
+    )
+    truncated = len(rows) > max_rows
+    if truncated:
+        # Rows come ordered by unit: the last unit read may be cut short, so it is left out whole.
+        rows = [row for row in rows[:max_rows] if row[0] != rows[max_rows][0]]
+    units: dict[str, dict] = defaultdict(dict)
+    for unit, value, second, count in rows:
+        key = histogram_key(value, second, metric)
+        units[unit][key] = units[unit].get(key, 0) + count
+    return {unit: histogram_from_json(counts, metric) for unit, counts in units.items()}, truncated

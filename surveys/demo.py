@@ -13,7 +13,11 @@ from django.utils import timezone
 from core.scoping import tenant_scope
 from surveys.enums import Channel
 from surveys.models import Answer, Question, Response, Survey
-from surveys.services import survey_create_from_template, survey_publish
+from surveys.services import (
+    survey_create_from_template,
+    survey_publish,
+    survey_response_counts_refresh,
+)
 
 # The metric a touchpoint's plan names -> the ready-made survey that measures it.
 TEMPLATE_FOR_METRIC = {"nps": "nps", "csat": "csat_service", "ces": "ces_support"}
@@ -149,6 +153,9 @@ def demo_responses_create(
                     )
                 )
         Answer.objects.bulk_create(answers, batch_size=2000)
+        survey_response_counts_refresh(
+            organization=organization, survey_ids=[survey.pk for survey, _metric in surveys]
+        )
     return len(responses)
 
 

@@ -251,8 +251,7 @@ class CaseViewSet(
         )
 
     def _detail(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
-        """The case as it is now, with its timeline (read again after a write)."""
-        case = self.get_object() if case is None else case
+        """The case with its timeline; after a write, `case` is read again first (`_fresh`)."""
         case.timeline = list(selectors.case_timeline(case=case))
         case.is_overdue = (
             Case.objects.filter(organization=self.organization, pk=case.pk)

@@ -29,9 +29,14 @@ class AlertDetailView(AlertsView):
     def get(self, request, public_id: str, **kwargs):
         alert = selectors.access_alert(organization=self.organization, public_id=public_id)
         resolved_with = (alert.evidence or {}).get("resolved_with")
+        response_row = page_selectors.response_in_words(
+            organization=self.organization, response_id=alert.response_id
+        )
+        questions = response_row["questions"] if response_row else None
         context = {
             "alert": alert,
-            "evidence": evidence_in_words(alert.kind, alert.evidence, alert.rule),
+            "response_row": response_row,
+            "evidence": evidence_in_words(alert.kind, alert.evidence, alert.rule, questions),
             "resolved_evidence": (
                 evidence_in_words(alert.kind, resolved_with, alert.rule) if resolved_with else []
             ),

@@ -161,8 +161,9 @@ class _CaseView(AlertsView):
     def case(self, public_id: str):
         return selectors.access_case(organization=self.organization, public_id=public_id)
 
-    def render_case(self, request, case, status: int = 200, **bound):
-        return render(request, self.template_name, self.case_context(case, bound), status=status)
+    def render_case(self, request, case, *, bound: dict | None = None, status: int = 200):
+        context = self.case_context(case, bound or {})
+        return render(request, self.template_name, context, status=status)
 
     def case_context(self, case, bound: dict) -> dict:
         organization = self.organization
@@ -172,15 +173,19 @@ class _CaseView(AlertsView):
             contact = page_selectors.contact_summary(
                 organization=organization, contact=case.contact
             )
+        response_row = page_selectors.response_in_words(
+            organization=organization, response_id=case.response_id
+        )
+        questions = response_row["questions"] if response_row else None
         context = {
             "case": case,
             "alert": alert,
             "evidence": (
-                evidence_in_words(alert.kind, alert.evidence, alert.rule) if alert else []
+                evidence_in_words(alert.kind, alert.evidence, alert.rule, questions)
+                if alert
+                else []
             ),
-            "response_row": page_selectors.case_response_in_words(
-                organization=organization, case=case
-            ),
+            "response_row": response_row,
             "contact_summary": contact,
             "timeline": _timeline_rows(selectors.case_timeline(case=case)),
             "notifications": list(selectors.case_notifications(case=case)),
@@ -256,7 +261,7 @@ class _CaseActionView(_CaseView):
                 else:
                     messages.success(request, self.success_message())
                     return redirect("alerts:case", self.organization.slug, public_id)
-            return self.render_case(request, case, status=400, **{self.key: form})
+            return self.render_case(request, case, bound={self.key: form}, status=400)
 
     def success_message(self) -> str:
         return str(self.success)

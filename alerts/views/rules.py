@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from alerts import page_selectors, selectors
+from alerts.explain import preview_example_in_words
 from alerts.forms import RuleForm, add_service_error
 from alerts.preview import rule_preview
 from alerts.services import rules as rule_services
@@ -12,6 +13,13 @@ from alerts.views._base import RULE_EDIT, RULES, AlertsView, local_time
 from core.exceptions import ApplicationError
 
 PREVIEW_DAYS = 30
+
+
+def preview_context(preview) -> dict:
+    examples = (
+        [preview_example_in_words(example) for example in preview.examples] if preview else []
+    )
+    return {"preview": preview, "preview_days": PREVIEW_DAYS, "examples": examples}
 
 
 class RuleListView(AlertsView):
@@ -49,7 +57,9 @@ class _RuleFormView(AlertsView):
         rule = form.unsaved_rule(self.organization)
         errors = rule_services.rule_validate(rule)
         if errors:
-            add_service_error(form, ApplicationError(_("Check the rule."), "invalid", {"fields": errors}))
+            add_service_error(
+                form, ApplicationError(_("Check the rule."), "invalid", {"fields": errors})
+            )
             return None
         return rule_preview(rule=rule, days=PREVIEW_DAYS)
 
@@ -57,9 +67,8 @@ class _RuleFormView(AlertsView):
         context = {
             "form": form,
             "rule": rule,
-            "preview": preview,
-            "preview_days": PREVIEW_DAYS,
-            "previewed": preview is not None or request.method == "POST",
+            "previewed": "preview" in request.POST or request.htmx,
+            **preview_context(preview),
         }
         with local_time(self.organization):
             return render(request, self.template_name, context, status=status)
@@ -119,7 +128,7 @@ class RulePreviewView(_RuleFormView):
         preview = self.preview(form)
         if not request.htmx:
             return self.page(request, form, preview=preview, status=200 if preview else 400)
-        context = {"form": form, "preview": preview, "preview_days": PREVIEW_DAYS, "previewed": True}
+        context = {"form": form, "previewed": True, **preview_context(preview)}
         with local_time(self.organization):
             return render(request, "alerts/partials/rule_preview.html", context)
 

@@ -31,7 +31,9 @@ class RootCauseListView(AlertsView):
         causes = selectors.root_cause_list(organization=self.organization).order_by(
             "category", "name", "id"
         )
-        groups = [(category, list(items)) for category, items in groupby(causes, lambda c: c.category)]
+        groups = [
+            (category, list(items)) for category, items in groupby(causes, lambda c: c.category)
+        ]
         context = {"groups": groups, "can_handle": self.can_handle}
         if self.can_handle:
             context["form"] = form or RootCauseForm()
@@ -74,9 +76,7 @@ class RootCauseStarterView(RootCauseListView):
             else:
                 messages.success(
                     request,
-                    ngettext(
-                        "%(count)s root cause added.", "%(count)s root causes added.", added
-                    )
+                    ngettext("%(count)s root cause added.", "%(count)s root causes added.", added)
                     % {"count": added},
                 )
                 return redirect("alerts:root_causes", self.organization.slug)
@@ -131,9 +131,7 @@ class RootCauseDeactivateView(AlertsView):
         if active:
             messages.success(request, _("“%(name)s” is offered again.") % {"name": cause.name})
         else:
-            messages.success(
-                request, _("“%(name)s” is no longer offered.") % {"name": cause.name}
-            )
+            messages.success(request, _("“%(name)s” is no longer offered.") % {"name": cause.name})
         return redirect("alerts:root_causes", self.organization.slug)
 
 

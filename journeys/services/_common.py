@@ -8,12 +8,9 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, ConflictError
-from journeys.enums import (
-    METRIC_SCALES,
-    Direction,
-    Metric,
-)
+from journeys.enums import Direction
 from journeys.models import Touchpoint
+from metrics import registry
 from tenancy.models import Membership, Organization
 
 
@@ -112,13 +109,15 @@ def _check_owner(organization: Organization, owner) -> None:
 
 
 def _check_value(metric: str, value: Decimal | None, field: str) -> None:
-    scale = METRIC_SCALES.get(metric)
-    if value is None or scale is None:
-        return
-    if not scale.low <= value <= scale.high:
+    definition = registry.get(metric)
+    if value is not None and definition is not None and not definition.in_scale(value):
         raise ApplicationError(
             _("%(metric)s is between %(low)s and %(high)s.")
-            % {"metric": Metric(metric).label, "low": scale.low, "high": scale.high},
+            % {
+                "metric": definition.label,
+                "low": definition.scale_min,
+                "high": definition.scale_max,
+            },
             code="out_of_scale",
             extra={"field": field},
         )

@@ -19,13 +19,24 @@ from journeys.services._common import (
     _check_value,
     _plain,
 )
+from metrics import registry
 from tenancy.actors import Actor
 
 
 def _check_plan(*, touchpoint: Touchpoint, metric: str, kpi_kind: str, values: dict, exclude=None):
-    if metric not in Metric.values:
+    definition = registry.get(metric)
+    if definition is None or metric not in Metric.values:
         raise ApplicationError(
             _("Unknown metric."), code="invalid_metric", extra={"field": "metric"}
+        )
+    # A plan kept from before its metric lost its scorer may be edited; no new one is made.
+    keeps_metric = exclude is not None and exclude.metric == metric
+    if not definition.plannable and not keeps_metric:
+        raise ApplicationError(
+            _("%(metric)s cannot be scored yet, so it cannot be planned.")
+            % {"metric": definition.label},
+            code="metric_not_scorable",
+            extra={"field": "metric"},
         )
     if kpi_kind not in KpiKind.values:
         raise ApplicationError(
@@ -36,8 +47,7 @@ def _check_plan(*, touchpoint: Touchpoint, metric: str, kpi_kind: str, values: d
         taken = taken.exclude(pk=exclude.pk)
     if taken.exists():
         raise ApplicationError(
-            _("%(metric)s is measured at this touchpoint already.")
-            % {"metric": Metric(metric).label},
+            _("%(metric)s is measured at this touchpoint already.") % {"metric": definition.label},
             code="metric_planned",
             extra={"field": "metric"},
         )

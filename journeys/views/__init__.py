@@ -1,4 +1,4 @@
-"""Pages of journeys (see journeys.views.map for the journey map and its current-values hook)."""
+"""Pages of journeys: editing the map; the scores are on the pages of `reports`."""
 
 from journeys.views.journeys import (
     JourneyArchiveView,
@@ -9,7 +9,7 @@ from journeys.views.journeys import (
     JourneyListView,
     JourneyRestoreView,
 )
-from journeys.views.map import JourneyMapView, attach_current_values, no_current_values
+from journeys.views.map import JourneyMapView
 from journeys.views.stages import StageCreateView, StageDeleteView, StageEditView, StageMoveView
 from journeys.views.touchpoints import (
     MeasurementPlanCreateView,
@@ -47,6 +47,4 @@ __all__ = [
     "TouchpointEditView",
     "TouchpointMoveView",
     "TouchpointRestoreView",
-    "attach_current_values",
-    "no_current_values",
 ]

@@ -1,16 +1,15 @@
 """Pages of journeys: the list, the journey map, the touchpoint page and their forms.
 
+These pages edit; they show no scores. Current values, trends and the heatmap are pages of
+`reports` (which may import metrics), linked from here.
 HTMX enhances the map (inline edits, moves) and every request also works as a plain form post.
 HTMX fragments that carry form errors answer 200, because htmx 2 does not swap 4xx answers;
 the same forms posted without JavaScript answer 400.
 """
 
-from collections.abc import Callable, Iterable
-
 from django.shortcuts import redirect, render
 
 from journeys import selectors
-from journeys.enums import TargetStatus
 from journeys.forms import (
     StageForm,
 )
@@ -20,28 +19,6 @@ from tenancy.views import OrganizationView
 
 # Forms and confirmation pages are for builders only: a viewer gets 403 on GET as well as POST.
 BUILD = policies.Policy(read=policies.Permission.BUILD, write=policies.Permission.BUILD)
-
-CurrentValues = dict[int, dict]
-
-
-def no_current_values(organization, plans: Iterable[MeasurementPlan]) -> CurrentValues:
-    """The default provider: no scores yet, so every planned metric shows "no data yet"."""
-    return {}
-
-
-def attach_current_values(organization, plans: list[MeasurementPlan]) -> None:
-    """Set `plan.current` = {value, n, status, status_label} from the installed provider."""
-    provider: Callable = JourneyMapView.current_values
-    values = provider(organization, plans) if plans else {}
-    labels = dict(TargetStatus.choices)
-    for plan in plans:
-        current = dict(values.get(plan.id) or {})
-        if current.get("value") is None:
-            current = {"value": None, "n": current.get("n"), "status": TargetStatus.NO_DATA}
-        status = current.get("status") or TargetStatus.NO_DATA
-        current["status"] = status
-        current["status_label"] = labels.get(status, status)
-        plan.current = current
 
 
 def _redirect_to_map(journey: Journey, anchor: str = ""):
@@ -89,7 +66,6 @@ class _JourneysView(OrganizationView):
 
     def map_context(self, journey: Journey, status_message: str = "") -> dict:
         stages = selectors.journey_map(organization=self.organization, journey=journey)
-        attach_current_values(self.organization, selectors.journey_map_plans(stages))
         return {
             "journey": journey,
             "stages": stages,
@@ -100,21 +76,13 @@ class _JourneysView(OrganizationView):
 
     def card(self, request, touchpoint: Touchpoint):
         plans = list(touchpoint.measurement_plans.all())
-        attach_current_values(self.organization, plans)
         context = {"tp": touchpoint, "plans": plans, "can_write": self.can_write}
         return render(request, "journeys/partials/touchpoint_card.html", context)
 
 
 class JourneyMapView(_JourneysView):
-    """The journey map: stages as columns, touchpoints as cards with their planned metrics.
-
-    `current_values` is where the metrics app plugs in current scores without journeys
-    importing it: assign a plain function `(organization, plans) -> {plan.id: {"value", "n",
-    "status"}}` (status from journeys.enums.TargetStatus; see journeys.enums.target_status).
-    The default answers {} and every card says "no data yet".
-    """
-
-    current_values: Callable[..., CurrentValues] = no_current_values
+    """The journey map: stages as columns, touchpoints as cards with their planned metrics,
+    baselines and targets. Scores are on the heatmap, `reports:journey`."""
 
     def get(self, request, public_id: str, **kwargs):
         journey = self.journey(public_id)

@@ -19,7 +19,6 @@ from journeys.views.map import (
     BUILD,
     _JourneysView,
     _redirect_to_map,
-    attach_current_values,
 )
 
 
@@ -50,12 +49,12 @@ class TouchpointCreateView(_JourneysView):
 
 
 class TouchpointDetailView(_JourneysView):
-    """Details, owner and the measurement plan with current values, baselines and targets."""
+    """Details, owner and the measurement plan with baselines and targets; the current values
+    are on the touchpoint dashboard (`reports:touchpoint`), linked from here."""
 
     def get(self, request, public_id: str, **kwargs):
         touchpoint = self.touchpoint(public_id)
         plans = list(touchpoint.measurement_plans.all())
-        attach_current_values(self.organization, plans)
         context = {
             "tp": touchpoint,
             "plans": plans,

@@ -24,6 +24,7 @@ from surveys.services.responses import (
     personal_link_create,
     personal_link_save_partial,
     response_submit,
+    survey_response_counts_refresh,
 )
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "survey_new_draft",
     "survey_publish",
     "survey_reopen",
+    "survey_response_counts_refresh",
     "survey_update",
     "survey_validate",
     "version_update_texts",

@@ -1,10 +1,13 @@
 """Personal links and responses: what respondents, integrations and imports write."""
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +25,8 @@ HIDDEN_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
 MAX_HIDDEN_FIELDS = 30
 MAX_HIDDEN_VALUE = 500
 FUTURE_SKEW = timedelta(minutes=5)  # clocks of kiosks and call-centre systems drift a little
+
+logger = logging.getLogger(__name__)
 
 
 # --- personal links --------------------------------------------------------------------------
@@ -241,11 +246,55 @@ def response_submit(
             personal_link.partial_answers = {}
             personal_link.opened_at = personal_link.opened_at or now
             personal_link.save(update_fields=["partial_answers", "opened_at", "updated_at"])
+        # Last before commit: the survey row stays locked (no key columns change, so inserts
+        # referencing it are not blocked) for as short a time as possible.
+        Survey.objects.filter(organization=organization, pk=survey.pk).update(
+            response_count=F("response_count") + 1
+        )
         organization_id, response_id = organization.pk, response.pk
         transaction.on_commit(
-            lambda: response_submitted.send(
-                sender=Response, organization_id=organization_id, response_id=response_id
+            lambda: announce_response_submitted(
+                organization_id=organization_id, response_id=response_id
             )
         )
     response.replayed = False
     return response
+
+
+def announce_response_submitted(*, organization_id: int, response_id: int) -> None:
+    """Tell the listeners (metrics, alerts, distribution) after commit. They only enqueue work;
+    one that fails is logged and its sweep picks the response up, so a saved response never
+    becomes an error page."""
+    results = response_submitted.send_robust(
+        sender=Response, organization_id=organization_id, response_id=response_id
+    )
+    for receiver, outcome in results:
+        if isinstance(outcome, Exception):
+            logger.error(
+                "response_submitted receiver %r failed for response %s",
+                receiver,
+                response_id,
+                exc_info=outcome,
+            )
+
+
+def survey_response_counts_refresh(*, organization: Organization, survey_ids=None) -> int:
+    """Recount `Survey.response_count` from the responses (all the organization's surveys, or
+    those of `survey_ids`) in one UPDATE; returns the number of surveys updated.
+
+    For writers that insert responses in bulk, bypassing `response_submit` (the demo data, the
+    benchmark seed), and for repairs. Idempotent. Its cost grows with the responses counted, so
+    it is never on a request path; a submission committed while it runs may be missed, so run it
+    when the surveys are quiet (or run it again).
+    """
+    counted = (
+        Response.objects.filter(organization=organization, survey=OuterRef("pk"))
+        .order_by()
+        .values("survey")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    surveys = Survey.objects.filter(organization=organization)
+    if survey_ids is not None:
+        surveys = surveys.filter(pk__in=list(survey_ids))
+    return surveys.update(response_count=Coalesce(Subquery(counted), Value(0)))

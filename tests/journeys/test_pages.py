@@ -5,7 +5,6 @@ from django.test.utils import CaptureQueriesContext
 from core.models import ActivityLog
 from journeys.enums import JourneyStatus
 from journeys.models import Journey, MeasurementPlan, Stage, Touchpoint
-from journeys.views import JourneyMapView
 from tests.journeys.factories import (
     JourneyFactory,
     MeasurementPlanFactory,
@@ -155,23 +154,18 @@ def test_map_shows_stages_in_order_and_key_touchpoints_with_a_text_badge(
     assert html.index("Awareness") < html.index("Purchase") < html.index("Support")
     assert "Key touchpoint" in html and 'class="tp-card key"' in html
     assert personas.analyst.full_name in html
-    assert "CES 2.0 (1-7)" in html and "No data yet" in html and "target 5.5" in html
+    assert "CES 2.0 (1-7)" in html and "target 5.5" in html
 
 
-def test_map_shows_current_values_from_the_installed_provider(
-    monkeypatch, viewer_client, touchpoint
+def test_map_and_touchpoint_page_link_to_their_scores_on_the_report_pages(
+    viewer_client, touchpoint
 ):
-    plan = MeasurementPlan.all_objects.get(touchpoint=touchpoint)
-
-    def provider(organization, plans):
-        assert [p.pk for p in plans] == [plan.pk]
-        return {plan.id: {"value": "5.9", "n": 212, "status": "on_target"}}
-
-    monkeypatch.setattr(JourneyMapView, "current_values", provider)
+    # The editor pages show plans, baselines and targets; scores live in reports (tests/reports).
     html = viewer_client.get(map_url(touchpoint.journey)).content.decode()
-    assert "5.9" in html and "n = 212" in html and "On target" in html
+    assert f'href="/o/acme/reports/journeys/{touchpoint.journey.public_id}/"' in html
+    assert f'href="/o/acme/reports/touchpoints/{touchpoint.public_id}/"' in html
     html = viewer_client.get(tp_url(touchpoint)).content.decode()
-    assert "n = 212" in html and "On target" in html
+    assert f'href="/o/acme/reports/touchpoints/{touchpoint.public_id}/"' in html
 
 
 def test_map_query_count_does_not_grow_with_touchpoints(

@@ -16,6 +16,7 @@ from core.scoping import tenant_scope
 from journeys.services import journey_create, stage_create, touchpoint_create
 from surveys.models import Question, Response, Survey
 from surveys.services.building import survey_create_from_template, survey_publish
+from surveys.services.responses import survey_response_counts_refresh
 from tenancy.actors import Actor
 from tenancy.models import Organization
 from tenancy.services import organization_create
@@ -187,6 +188,7 @@ class Command(BaseCommand):
                     "value_count": len(NPS_VALUES),
                 },
             )
+        survey_response_counts_refresh(organization=organization)
 
     def _vacuum(self) -> None:
         """Visibility maps and statistics of every table, as autovacuum leaves a live database
