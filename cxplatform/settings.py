@@ -222,6 +222,7 @@ CELERY_TASK_ROUTES = {
     "alerts.tasks.evaluate_response": {"queue": "alerts"},
     "alerts.tasks.evaluate_aggregate_rule": {"queue": "alerts"},
     "alerts.*": {"queue": "notifications"},
+    "reports.tasks.send_digest": {"queue": "notifications"},
     "distribution.tasks.send_*": {"queue": "notifications"},
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
@@ -327,3 +328,6 @@ SMS_COMMENT_WAIT_HOURS = env.int("SMS_COMMENT_WAIT_HOURS", default=12)
 OUTBOUND_HTTP_TIMEOUT_SECONDS = env.float("OUTBOUND_HTTP_TIMEOUT_SECONDS", default=5.0)
 OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
 OUTBOUND_ALLOW_HTTP = env.bool("OUTBOUND_ALLOW_HTTP", default=False)
+
+# Reports: exports up to this many responses download at once; larger ones run as a task.
+REPORTS_EXPORT_SYNC_MAX_ROWS = env.int("REPORTS_EXPORT_SYNC_MAX_ROWS", default=5000)

@@ -47,15 +47,14 @@ from tenancy.policies import Permission
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1024 * 1024
-# Larger exports run as a task; REPORTS_EXPORT_SYNC_MAX_ROWS overrides (tests set a small one).
-SYNC_MAX_ROWS = 5000
 EXPORT_DAYS = 7
 # A running export whose progress has not moved for this long belongs to a dead worker.
 STALE_AFTER = timedelta(minutes=15)
 
 
 def sync_max_rows() -> int:
-    return getattr(settings, "REPORTS_EXPORT_SYNC_MAX_ROWS", SYNC_MAX_ROWS)
+    """Exports up to this many responses download at once; larger ones run as a task."""
+    return settings.REPORTS_EXPORT_SYNC_MAX_ROWS
 
 
 # Filters and the rows they choose
