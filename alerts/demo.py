@@ -135,8 +135,9 @@ def _closed_loop(organization, rule: AlertRule, users: dict) -> int:
             & Q(response__submitted_at__gte=now - timedelta(days=DAYS))
         )
         .select_related("response", "response__touchpoint", "response__survey")
-        .order_by("response__submitted_at")[:80]
+        .order_by("-response__submitted_at")[:80]
     )
+    low.reverse()  # the newest 80, numbered oldest first
     causes = list(RootCause.objects.filter(organization=organization))
     settings_row = case_settings_get(organization=organization)
     improvements = [
@@ -233,6 +234,15 @@ def _closed_loop(organization, rule: AlertRule, users: dict) -> int:
             events.append(
                 (resolved_at, CaseEventKind.STATUS, "", {"old": "in_progress", "new": "resolved"})
             )
+            if status == CaseStatus.CLOSED:
+                events.append(
+                    (
+                        resolved_at + timedelta(days=3),
+                        CaseEventKind.STATUS,
+                        "",
+                        {"old": "resolved", "new": "closed"},
+                    )
+                )
             alert.status, alert.resolved_at = AlertStatus.RESOLVED, resolved_at
             alert.save(update_fields=["status", "resolved_at"])
         case.status = status

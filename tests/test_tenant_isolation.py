@@ -12,9 +12,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from accounts.models import MemberInvitation
+from alerts.models import Alert
+from alerts.services.cases import case_create
+from alerts.services.rules import improvement_create, root_cause_create, rule_create
 from core.scoping import tenant_scope
 from distribution.models import Campaign, ContactImport, Invitation, SurveyEmailTemplate
+from reports.models import Digest, ExportJob, ShareLink
 from surveys.services import response_submit
+from tenancy.actors import Actor
 from tenancy.models import Membership
 from tests.distribution.factories import ContactFactory, SegmentFactory
 from tests.factories import make_api_key
@@ -113,7 +118,35 @@ def acme_objects(org, personas):
     email_template = SurveyEmailTemplate.all_objects.create(
         organization=org, survey=survey, language="fi", subject="Kerro"
     )
+    with tenant_scope(org):
+        actor = Actor.system(org)
+        rule = rule_create(
+            actor=actor, organization=org, name="Low", kind="response", metric="csat", threshold=2
+        )
+        alert = Alert.objects.create(
+            organization=org, rule=rule, kind="response", title="Low", scope_key="rsp:0"
+        )
+        case = case_create(actor=actor, organization=org, title="Follow up", touchpoint=touchpoint)
+        cause = root_cause_create(
+            actor=actor, organization=org, category="Staff", name="Rude", controllable=True
+        )
+        improvement = improvement_create(actor=actor, organization=org, title="Training")
+    in_a_week = timezone.now() + timedelta(days=7)
+    export = ExportJob.all_objects.create(organization=org, format="csv", expires_at=in_a_week)
+    digest = Digest.all_objects.create(organization=org)
+    share_link = ShareLink.all_objects.create(
+        organization=org, token_hash="1" * 64, expires_at=in_a_week
+    )
     return {
+        "alert-rules": rule.public_id,
+        "rules": rule.public_id,
+        "alerts": alert.public_id,
+        "cases": case.public_id,
+        "root-causes": cause.public_id,
+        "improvements": improvement.public_id,
+        "exports": export.public_id,
+        "digests": digest.public_id,
+        "share-links": share_link.public_id,
         # The same word names member invitations on pages and survey invitations in the API.
         "page:invitations": member_invitation.public_id,
         "api:invitations": invitation.public_id,

@@ -6,12 +6,16 @@ status 400, computed with the defaults; never a 500.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alerts.selectors import open_cases_for_touchpoint
 from journeys import selectors as journey_selectors
 from metrics import registry
 from metrics.kpis import significance_level
@@ -111,6 +115,14 @@ class TouchpointDashboardView(_DashboardView):
         )
         chosen_group = group_form.cleaned_data.get("group") if group_form.is_valid() else ""
         context = {
+            "open_cases": list(
+                open_cases_for_touchpoint(organization=self.organization, touchpoint=touchpoint)
+            ),
+            "cases_url": "{}?{}".format(
+                reverse("alerts:cases", args=[self.organization.slug]),
+                urlencode({"tab": "team", "touchpoint": touchpoint.public_id}),
+            ),
+            "now": timezone.now(),
             "tp": touchpoint,
             "rows": rows,
             "filter_form": form,

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from journeys.models import MeasurementPlan
 from metrics import scores
 from reports.charts import rounded
+from tests.distribution.factories import SegmentFactory
 from tests.reports.dashboard_support import (
     RANGE,
     add_touchpoint,
@@ -169,3 +170,29 @@ def test_queries_do_not_grow_with_responses_or_periods(
         response = viewer_client.get(busy)
     assert response.status_code == 200
     assert len(re.findall(r"<li class=\"comment\">", response.content.decode())) == 20
+
+
+def test_a_contact_segment_counts_only_its_contacts_invited_answers(
+    viewer_client, checkout, march, org
+):
+    segment = SegmentFactory(organization=org)
+    response = viewer_client.get(url(checkout, RANGE + f"&segment={segment.public_id}"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "n = 0" in html and "No answers in this period." in html
+    assert f'value="{segment.public_id}" selected' in html
+
+
+def test_open_cases_of_the_touchpoint_are_listed_with_a_link(viewer_client, checkout, march, org):
+    from alerts.services.cases import case_create
+    from core.scoping import tenant_scope
+    from tenancy.actors import Actor
+
+    with tenant_scope(org):
+        case = case_create(
+            actor=Actor.system(org), organization=org, title="Rude cashier", touchpoint=checkout
+        )
+    html = viewer_client.get(url(checkout)).content.decode()
+    assert "Open cases" in html
+    assert f"/o/{org.slug}/cases/{case.public_id}/" in html
+    assert "Rude cashier" in html
