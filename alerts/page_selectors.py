@@ -9,7 +9,7 @@ from itertools import groupby
 from django.db.models import QuerySet
 
 from accounts.models import User
-from alerts.models import Alert, Case, MemberAlertSettings, RootCause
+from alerts.models import Alert, Case, MemberAlertSettings
 from alerts.selectors import CaseFilters, case_list, root_cause_list
 from distribution.selectors import contact_invitations, contact_responses
 from journeys.models import Journey, Touchpoint
@@ -117,10 +117,6 @@ def member_alert_settings_for(*, organization, user) -> MemberAlertSettings | No
         .select_related("escalation_contact")
         .first()
     )
-
-
-def root_cause_by_public_id(*, organization, public_id: str) -> RootCause | None:
-    return root_cause_list(organization=organization).filter(public_id=public_id).first()
 
 
 def journey_choices(*, organization):

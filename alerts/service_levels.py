@@ -46,6 +46,22 @@ def case_settings_get(*, organization: Organization, lock: bool = False) -> Case
     return queryset.get()
 
 
+def case_settings_read(*, organization: Organization) -> CaseSettings:
+    """The settings row, or the defaults unsaved: reading a page never writes."""
+    row = (
+        CaseSettings.objects.filter(organization=organization)
+        .select_related("default_assignee", "escalation_contact")
+        .first()
+    )
+    return row or CaseSettings(
+        organization=organization,
+        workdays=DEFAULT_WORKDAYS,
+        day_start=time(8),
+        day_end=time(16),
+        sla_hours={key: list(value) for key, value in DEFAULT_SLA_HOURS.items()},
+    )
+
+
 def sla_hours(settings: CaseSettings, priority: str) -> tuple[float, float]:
     first, resolution = settings.sla_hours.get(priority) or DEFAULT_SLA_HOURS[priority]
     return float(first), float(resolution)

@@ -42,13 +42,14 @@ urlpatterns = [
         name="my_alert_settings",
     ),
     path(CASES + "measures/", views.MeasuresView.as_view(), name="measures"),
+    # Under the touchpoint's and the contact's own addresses: their pages load these.
     path(
-        CASES + "for-touchpoint/<str:public_id>/",
+        ORG + "touchpoints/<str:public_id>/cases/",
         views.TouchpointCasesView.as_view(),
         name="touchpoint_cases",
     ),
     path(
-        CASES + "for-contact/<str:public_id>/",
+        ORG + "contacts/<str:public_id>/cases/",
         views.ContactCasesView.as_view(),
         name="contact_cases",
     ),

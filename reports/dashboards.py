@@ -443,6 +443,9 @@ def comment_queryset(
     comments = (
         Answer.objects.filter(
             organization=organization,
+            # Lets PostgreSQL walk response_org_submitted / response_org_tp_sub newest first
+            # and stop at the page's end instead of joining every comment of the range.
+            response__organization=organization,
             question__type=QuestionType.TEXT,
             response__submitted_at__gte=first,
             response__submitted_at__lt=last,

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from alerts.api.common import MemberField, SingletonSchema
 from alerts.enums import Priority
 from alerts.models import CaseSettings
-from alerts.service_levels import case_settings_get, case_settings_update, sla_hours
+from alerts.service_levels import case_settings_read, case_settings_update, sla_hours
 from tenancy import policies
 from tenancy.api import OrganizationViewSet
 
@@ -71,7 +71,7 @@ class CaseSettingsViewSet(OrganizationViewSet):
 
     @extend_schema(summary="Read the case settings", tags=[CASE_SETTINGS_TAG])
     def list(self, request, *args, **kwargs):
-        current = case_settings_get(organization=self.organization)
+        current = case_settings_read(organization=self.organization)
         return Response(self.get_serializer(current).data)
 
     @extend_schema(
@@ -85,7 +85,7 @@ class CaseSettingsViewSet(OrganizationViewSet):
         incoming = self.get_serializer(data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
         changes = dict(incoming.validated_data)
-        current = case_settings_get(organization=self.organization)
+        current = case_settings_read(organization=self.organization)
         if "sla_hours" in changes:
             changes["sla_hours"] = {**current.sla_hours, **changes["sla_hours"]}
         # The service checks the working day's end against its start when it gets both.

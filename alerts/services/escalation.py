@@ -8,7 +8,7 @@ from django.utils import timezone
 from alerts.enums import OPEN_CASE_STATUSES
 from alerts.models import Case
 from alerts.notifications import escalation_notification
-from alerts.service_levels import case_settings_get, escalation_recipient
+from alerts.service_levels import case_settings_read, escalation_recipient
 
 BREACHES = {
     # breach: (due field, done field, escalated marker)
@@ -22,7 +22,7 @@ def overdue_cases_escalate(*, organization, now=None) -> list:
     notification under a natural key: a second run, or a second beat, finds nothing to claim.
     Returns the notifications made."""
     now = now or timezone.now()
-    settings = case_settings_get(organization=organization)
+    settings = case_settings_read(organization=organization)
     made = []
     for breach, (due, done, marker) in BREACHES.items():
         overdue = Case.objects.filter(

@@ -9,14 +9,13 @@ from django.utils.translation import gettext as _
 
 from alerts import page_selectors, selectors
 from alerts.forms import (
-    WEEKDAYS,
     CaseSettingsForm,
     MeasuresForm,
     MemberAlertSettingsForm,
     add_service_error,
     local_today,
 )
-from alerts.service_levels import case_settings_get, case_settings_update
+from alerts.service_levels import case_settings_read, case_settings_update
 from alerts.services.member_settings import member_alert_settings_update
 from alerts.views._base import CASE_SETTINGS, OWN_SETTINGS, AlertsView
 from core.exceptions import ApplicationError
@@ -28,27 +27,22 @@ class CaseSettingsView(AlertsView):
 
     def page(self, request, settings, form=None, status=200):
         can_write = self.actor.can(CASE_SETTINGS.write)
-        if can_write and form is None:
+        if form is None:
             form = CaseSettingsForm(
                 initial=CaseSettingsForm.initial_for(settings), members=self.members()
             )
-        if not can_write:
-            form = CaseSettingsForm(
-                initial=CaseSettingsForm.initial_for(settings), members=self.members()
-            )
+        if not can_write:  # shown to everyone, changed by admins
             for field in form.fields.values():
                 field.disabled = True
-        days = dict(WEEKDAYS)
         context = {
             "settings": settings,
             "form": form,
             "can_write": can_write,
-            "workday_names": [days[d] for d in sorted(settings.workdays or []) if d in days],
         }
         return render(request, self.template_name, context, status=status)
 
     def get(self, request, **kwargs):
-        return self.page(request, case_settings_get(organization=self.organization))
+        return self.page(request, case_settings_read(organization=self.organization))
 
     def post(self, request, **kwargs):
         form = CaseSettingsForm(request.POST, members=self.members())
@@ -62,7 +56,7 @@ class CaseSettingsView(AlertsView):
             else:
                 messages.success(request, _("Case settings saved."))
                 return redirect("alerts:case_settings", self.organization.slug)
-        settings = case_settings_get(organization=self.organization)
+        settings = case_settings_read(organization=self.organization)
         return self.page(request, settings, form, status=400)
 
 

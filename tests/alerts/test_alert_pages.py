@@ -164,3 +164,84 @@ def test_response_evidence_names_words_found():
         {"response": "rsp_x", "submitted_at": "2026-03-01T10:00:00+00:00", "value": 1}
     )
     assert example["text"] == "answer 1" and example["when"].year == 2026
+
+
+# --- the emails -------------------------------------------------------------------------------
+
+
+def _send(organization, notification):
+    from alerts.delivery import notification_send
+
+    assert notification_send(organization=organization, notification_id=notification.pk) == "sent"
+
+
+def test_alert_email_tells_the_owner_what_where_when_and_links_the_case(
+    scoped, personas, mailoutbox
+):
+    from alerts.models import Notification
+
+    case = low_score_case(scoped, personas.cx_manager)
+    notification = Notification.objects.get(case=case, channel="email")
+    _send(scoped, notification)
+    (message,) = mailoutbox
+    assert message.to == [personas.cx_manager.email] and f"{case.number}" in message.subject
+    text = message.body
+    assert case.alert.title in text and "Touchpoint: Store visit" in text
+    assert "csat: 1" in text  # the answer that fired the rule
+    assert "Contact the customer by" in text and "Resolve by" in text
+    assert case.public_id in text and text.count("http") == 1
+    html = message.alternatives[0][0]
+    assert case.public_id in html and "Store visit" in html and "<html" in html
+
+
+@pytest.mark.parametrize(
+    "breach, words", [("first_contact", "first-contact time"), ("resolution", "resolution time")]
+)
+def test_escalation_email_says_which_service_level_was_missed(
+    scoped, personas, mailoutbox, breach, words
+):
+    from alerts.models import Notification
+
+    case = low_score_case(scoped, personas.cx_manager)
+    notification = Notification.objects.create(
+        organization=scoped,
+        key=f"escalation:{case.pk}:{breach}",
+        purpose="escalation",
+        channel="email",
+        recipient=personas.admin.email,
+        recipient_user=personas.admin,
+        language="en",
+        alert=case.alert,
+        case=case,
+    )
+    _send(scoped, notification)
+    (message,) = mailoutbox
+    assert words in message.body and case.title in message.body
+    assert personas.cx_manager.full_name in message.body  # the assignee
+    assert case.public_id in message.body
+    assert words in message.alternatives[0][0]
+
+
+def test_recovery_email_to_the_customer_holds_no_internal_data(scoped, personas, mailoutbox):
+    from alerts.models import Notification
+
+    case = low_score_case(scoped, personas.cx_manager)
+    notification = Notification.objects.create(
+        organization=scoped,
+        key=f"recovery:{case.response_id}",
+        purpose="recovery",
+        channel="email",
+        recipient="customer@example.com",
+        language="sv",
+        alert=case.alert,
+        case=case,
+    )
+    _send(scoped, notification)
+    (message,) = mailoutbox
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert "Acme Oy" in body  # the organization's name
+        assert case.title not in body and "csat" not in body.lower() and "Case" not in body
+        assert "cas_" not in body and "http" not in body.replace('"http', "")
+        assert personas.cx_manager.email not in body and "Store visit" not in body
+    assert 'lang="sv"' in html  # rendered in the customer's language

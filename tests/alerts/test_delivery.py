@@ -251,8 +251,9 @@ def test_escalation_task_sends_the_email_and_a_contacted_case_is_not_escalated(
     Case.objects.filter(pk__in=[contacted.pk, breached.pk]).update(
         first_contact_due=timezone.now() - timedelta(minutes=5)
     )
-    escalate_organization_cases.apply(kwargs={"organization_id": scoped.pk})
-    escalate_organization_cases.apply(kwargs={"organization_id": scoped.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate_organization_cases.apply(kwargs={"organization_id": scoped.pk})
+        escalate_organization_cases.apply(kwargs={"organization_id": scoped.pk})
     mails = smtp_outbox.wait_for(1).settle().to(personas.admin.email)
     assert len(mails) == 1
     assert f"{breached.number}" in mails[0].subject

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from metrics import scores
 from reports.charts import rounded
 from tests.conftest import client_for
+from tests.distribution.factories import SegmentFactory
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.reports.dashboard_support import (
     RANGE,
@@ -175,3 +176,10 @@ def test_queries_do_not_grow_with_journeys_touchpoints_or_responses(
         response = viewer_client.get(f"{HOME}?{RANGE}&period=day")
     assert response.status_code == 200
     assert response.content.decode().count('class="chart chart-compact"') == 13
+
+
+def test_a_contact_segment_reads_raw_answers_without_error(viewer_client, org, shop, answered):
+    segment = SegmentFactory(organization=org)
+    response = viewer_client.get(f"{HOME}?{RANGE}&segment={segment.public_id}")
+    assert response.status_code == 200
+    assert "Key metrics" in response.content.decode()

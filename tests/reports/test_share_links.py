@@ -228,11 +228,6 @@ def test_sweep_forgets_tokens_of_links_expired_a_month_ago(org, personas):
     assert ShareLink.all_objects.filter(pk=old.link.pk).exists()  # kept with its view count
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the dashboard templates do not honour shared=True yet: their member links, "
-    "breadcrumbs and the robots meta tag are for the dashboards' templates to guard",
-)
 def test_shared_page_links_to_no_member_page(org, personas, checkout):
     for dashboard in [("overview", ""), ("touchpoint", checkout.public_id)]:
         created = create(org, personas, *dashboard)
