@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import reduce
 from operator import or_
 
+from django.core import signing
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -473,6 +474,47 @@ def comment_queryset(
     return comments.select_related("response__touchpoint", "response__survey", "question").order_by(
         "-response__submitted_at", "-id"
     )
+
+
+@dataclass
+class CommentPage:
+    answers: list[Answer]
+    next_cursor: str | None  # opens the page of older comments; None on the last page
+    is_first: bool
+
+
+COMMENT_CURSOR_SALT = "reports.comments"
+
+
+def comment_page(comments, *, after: str = "", size: int = 20) -> CommentPage:
+    """Keyset pagination over `comment_queryset`: the `size` comments older than the cursor.
+
+    No COUNT and no OFFSET, so a page costs the same however many comments the range holds.
+    The cursor is signed, so internal ids never reach the URL in the clear and cannot be
+    forged; a bad or tampered cursor starts from the newest.
+    """
+    anchor = None
+    if after:
+        try:
+            anchor = signing.loads(after, salt=COMMENT_CURSOR_SALT)
+        except signing.BadSignature:
+            anchor = None
+    if anchor is not None:
+        moment, answer_id = datetime.fromisoformat(anchor[0]), int(anchor[1])
+        comments = comments.filter(
+            Q(response__submitted_at__lt=moment)
+            | Q(response__submitted_at=moment, id__lt=answer_id)
+        )
+    rows = list(comments[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    cursor = None
+    if more and rows:
+        last = rows[-1]
+        cursor = signing.dumps(
+            [last.response.submitted_at.isoformat(), last.pk], salt=COMMENT_CURSOR_SALT
+        )
+    return CommentPage(answers=rows, next_cursor=cursor, is_first=anchor is None)
 
 
 def attach_scores(*, organization: Organization, answers: list[Answer]) -> list[Comment]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -109,9 +108,11 @@ class TouchpointDashboardView(_DashboardView):
             touchpoint=touchpoint,
             group=group_form.chosen(),
         )
-        page = Paginator(comments, COMMENTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = dashboards.comment_page(
+            comments, after=request.GET.get("after", ""), size=COMMENTS_PER_PAGE
+        )
         page.comments = dashboards.attach_scores(
-            organization=self.organization, answers=list(page.object_list)
+            organization=self.organization, answers=page.answers
         )
         chosen_group = group_form.cleaned_data.get("group") if group_form.is_valid() else ""
         context = {

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -158,7 +157,7 @@ def _touchpoint_context(request, organization, touchpoint) -> tuple[dict, str, f
         level=significance_level(),
     )
     # What respondents wrote stays with the members: a shared page lists no comments.
-    comments_page = Paginator([], 1).get_page(1)
+    comments_page = dashboards.CommentPage(answers=[], next_cursor=None, is_first=True)
     comments_page.comments = []
     return (
         {
