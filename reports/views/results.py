@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from alerts.selectors import CaseFilters, case_list
 from metrics import registry
 from reports import charts, results
 from reports.filters import ReportFilterForm, ReportFilters
@@ -227,5 +228,11 @@ class ResponseDetailView(OrganizationView):
             "invitation": invitation,
             "contact": contact if self.actor.can(policies.CONTACTS.read) else None,
             "hidden_fields": sorted(detail.response.hidden_fields.items()),
+            "cases": list(
+                case_list(
+                    organization=self.organization,
+                    filters=CaseFilters(response_id=detail.response.pk),
+                )
+            ),
         }
         return render(request, "reports/results/response_detail.html", context)

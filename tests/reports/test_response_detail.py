@@ -127,3 +127,19 @@ def test_page_costs_a_fixed_number_of_queries(
     viewer_client.get(url(response))
     with django_assert_max_num_queries(9):
         assert viewer_client.get(url(response)).status_code == 200
+
+
+def test_the_follow_up_case_of_the_response_is_linked(viewer_client, org, survey):
+    from alerts.services.cases import case_create
+    from core.scoping import tenant_scope
+    from tenancy.actors import Actor
+
+    response = submit(org, survey, {"score": 2, "improve": "Rude"})
+    html = viewer_client.get(url(response)).content.decode()
+    assert "No case was opened for this response." in html
+    with tenant_scope(org):
+        case = case_create(
+            actor=Actor.system(org), organization=org, title="Call back", response=response
+        )
+    html = viewer_client.get(url(response)).content.decode()
+    assert f"/o/acme/cases/{case.public_id}/" in html
