@@ -585,14 +585,11 @@ def answered_invitations_catch_up(*, look_back: timedelta = timedelta(days=3), l
     """Mark answered the invitations whose response came while the broker was down (the task of
     `response_submitted` was lost). Across tenants, for the periodic sweep; returns the count."""
     since = timezone.now() - look_back
-    stale = (
-        Invitation.all_objects.filter(
-            ~Q(status=InvitationStatus.ANSWERED),
-            personal_link__response__isnull=False,
-            personal_link__response__created_at__gte=since,
-        )
-        .values_list("organization_id", "personal_link__response__id")[:limit]
-    )
+    stale = Invitation.all_objects.filter(
+        ~Q(status=InvitationStatus.ANSWERED),
+        personal_link__response__isnull=False,
+        personal_link__response__created_at__gte=since,
+    ).values_list("organization_id", "personal_link__response__id")[:limit]
     return sum(
         invitations_mark_answered(organization_id=organization_id, response_id=response_id)
         for organization_id, response_id in stale

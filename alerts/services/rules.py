@@ -94,7 +94,11 @@ def rule_validate(rule: AlertRule) -> dict[str, list[str]]:
         add("priority", _("Unknown priority."))
     if rule.metric == ConditionMetric.TEXT:
         words = rule.keywords if isinstance(rule.keywords, list) else None
-        if not words or not all(isinstance(w, str) and 0 < len(w.strip()) <= 100 for w in words) or len(words) > 50:
+        if (
+            not words
+            or not all(isinstance(w, str) and 0 < len(w.strip()) <= 100 for w in words)
+            or len(words) > 50
+        ):
             add("keywords", _("List the words to look for (1 to 50 words)."))
     elif rule.metric in METRIC_RANGES:
         low, high = METRIC_RANGES[rule.metric]
