@@ -44,7 +44,7 @@ WORKER_SLUG = "bench-metrics-worker"
 TOUCHPOINTS = 20
 DAYS = 365
 API_WORKERS = 2
-WORKER_QUEUES = "default,metrics,notifications"
+WORKER_QUEUES = "default,metrics,alerts,notifications"
 
 
 def sizes(context: BenchContext) -> Sizes:
@@ -208,7 +208,7 @@ def metrics_api_scaling(context: BenchContext) -> list[Result]:
 @benchmark("metrics_worker_throughput", title="Responses processed per second by one worker")
 def metrics_worker_throughput(context: BenchContext) -> list[Result]:
     """One real Celery worker (`celery -A cxplatform worker --pool solo -Q
-    default,metrics,notifications`) runs against the bench database and Redis database 14
+    default,metrics,alerts,notifications`) runs against the bench database and Redis database 14
     while one process submits 2,000 responses (200 with --quick) through
     `surveys.services.responses.response_submit` (one NPS answer each, spread over 20 surveys
     and touchpoints, channels and languages) in an organization seeded like the others with

@@ -53,6 +53,7 @@ class QuestionResult:
     series: dict | None = None
     choices: list[tuple[str, int]] = field(default_factory=list)
     answered: int = 0
+    answered_capped: bool = False  # open questions: more than OPEN_COUNT_CAP written answers
 
     @property
     def is_scored(self) -> bool:
@@ -187,20 +188,24 @@ def _count_choices(
         result.answered = answered[key]
 
 
+# Counting every written answer of a busy survey grows with its responses; past this many the
+# page says "more than" and stays flat.
+OPEN_COUNT_CAP = 1000
+
+
 def _count_open(organization, survey, filters, results: list[QuestionResult]) -> None:
-    if not results:
-        return
-    by_key = {result.key: result for result in results}
-    rows = (
-        _raw_answers(organization, survey, filters)
-        .filter(question__key__in=list(by_key), question__type=QuestionType.TEXT)
-        .exclude(value_text="")
-        .values_list("question__key")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for key, n in rows:
-        by_key[key].answered = n
+    """Written answers per open question, counted up to OPEN_COUNT_CAP (one bounded query per
+    open question: the scan stops at the cap)."""
+    for result in results:
+        n = (
+            _raw_answers(organization, survey, filters)
+            .filter(question__key=result.key, question__type=QuestionType.TEXT)
+            .exclude(value_text="")
+            .order_by()[: OPEN_COUNT_CAP + 1]
+            .count()
+        )
+        result.answered = min(n, OPEN_COUNT_CAP)
+        result.answered_capped = n > OPEN_COUNT_CAP
 
 
 # --- responses ---------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ fi
 
 # One command, one Ctrl-C: the worker and beat die with the web server.
 trap 'kill 0' EXIT INT TERM
-.venv/bin/celery -A cxplatform worker -B -Q default,metrics,alerts,notifications --loglevel=info \
+# Alerts have a worker of their own, so a rollup backlog never delays a low score's case.
+.venv/bin/celery -A cxplatform worker -Q alerts,notifications -n alerts@%h --loglevel=info &
+.venv/bin/celery -A cxplatform worker -B -Q default,metrics -n work@%h --loglevel=info \
   --schedule var/celerybeat-schedule &
 $PY manage.py runserver 127.0.0.1:8000

@@ -238,3 +238,13 @@ def test_womi_shows_both_questions_distributions(viewer_client, org):
     discourage = chart_data(html, "q-womi-discourage")["data"][0]
     assert dict(zip(discourage["x"], discourage["y"], strict=True))["0"] == 2
     assert "Discourage others (en)" in html
+
+
+def test_a_busy_open_question_says_more_than_the_cap(viewer_client, org, survey, monkeypatch):
+    from reports import results
+
+    monkeypatch.setattr(results, "OPEN_COUNT_CAP", 3)
+    for _ in range(5):
+        submit(org, survey, {"score": 3, "improve": "Queue"})
+    html = viewer_client.get(url(survey)).content.decode()
+    assert "More than 3 written answers in the range." in html
