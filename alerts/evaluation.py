@@ -50,37 +50,41 @@ class ResponseFacts:
         return self.response.touchpoint
 
 
-def response_facts(*, organization, response_id: int) -> ResponseFacts | None:
-    """The response with its answers and its contact (through its invitation), in 3 queries."""
-    response = (
-        Response.objects.filter(organization=organization, pk=response_id)
-        .select_related("touchpoint", "touchpoint__owner", "survey")
-        .first()
-    )
-    if response is None:
-        return None
-    answers = [
-        AnswerFact(key, qtype, value_int, value_int_2, text or "")
-        for key, qtype, value_int, value_int_2, text in Answer.objects.filter(
-            organization=organization, response_id=response_id
-        ).values_list("question__key", "question__type", "value_int", "value_int_2", "value_text")
-    ]
-    contact = None
-    if response.personal_link_id is not None:
-        invitation = (
-            Invitation.objects.filter(
-                organization=organization, personal_link_id=response.personal_link_id
-            )
-            .select_related("contact")
-            .first()
+def responses_facts(*, organization, response_ids: list[int]) -> dict[int, ResponseFacts]:
+    """The responses with their answers and contacts (through their invitations), keyed by id:
+    three queries however many responses there are."""
+    responses = list(
+        Response.objects.filter(organization=organization, pk__in=response_ids).select_related(
+            "touchpoint", "touchpoint__owner", "survey"
         )
-        contact = invitation.contact if invitation else None
-    return ResponseFacts(
-        response=response,
-        answers=answers,
-        contact=contact,
-        contact_attributes=dict(getattr(contact, "attributes", None) or {}),
     )
+    answers: dict[int, list[AnswerFact]] = {response.pk: [] for response in responses}
+    rows = Answer.objects.filter(organization=organization, response_id__in=list(answers))
+    for response_id, key, qtype, value_int, value_int_2, text in rows.values_list(
+        "response_id", "question__key", "question__type", "value_int", "value_int_2", "value_text"
+    ):
+        answers[response_id].append(AnswerFact(key, qtype, value_int, value_int_2, text or ""))
+    links = [r.personal_link_id for r in responses if r.personal_link_id is not None]
+    contacts = {}
+    if links:
+        for invitation in Invitation.objects.filter(
+            organization=organization, personal_link_id__in=links
+        ).select_related("contact"):
+            contacts[invitation.personal_link_id] = invitation.contact
+    facts = {}
+    for response in responses:
+        contact = contacts.get(response.personal_link_id)
+        facts[response.pk] = ResponseFacts(
+            response=response,
+            answers=answers[response.pk],
+            contact=contact,
+            contact_attributes=dict(getattr(contact, "attributes", None) or {}),
+        )
+    return facts
+
+
+def response_facts(*, organization, response_id: int) -> ResponseFacts | None:
+    return responses_facts(organization=organization, response_ids=[response_id]).get(response_id)
 
 
 # --- response rules --------------------------------------------------------------------------

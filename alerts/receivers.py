@@ -1,8 +1,13 @@
-"""alerts listens to surveys' signal; the receiver only enqueues (never writes in the request)."""
+"""alerts listens to surveys' signal; the receiver only queues (never writes in the request)."""
 
-from alerts.tasks import evaluate_response
-from core.tasks import enqueue_on_commit
+from django.db import transaction
+
+from alerts.queueing import response_queue_for_evaluation
 
 
 def on_response_submitted(sender, *, organization_id: int, response_id: int, **kwargs) -> None:
-    enqueue_on_commit(evaluate_response, organization_id=organization_id, response_id=response_id)
+    transaction.on_commit(
+        lambda: response_queue_for_evaluation(
+            organization_id=organization_id, response_id=response_id
+        )
+    )

@@ -8,10 +8,12 @@ from django.db import OperationalError
 from alerts.delivery import RetryLater, notification_send
 from alerts.evaluation import Scope
 from alerts.models import AlertRule
+from alerts.queueing import pending_drain
 from alerts.services.alerting import (
     aggregate_check,
     aggregate_rules_sweep,
     response_evaluate,
+    responses_evaluate,
     unchecked_response_ids,
 )
 from alerts.services.escalation import overdue_cases_escalate
@@ -33,6 +35,14 @@ RETRY = {
 @shared_task(base=TenantTask, soft_time_limit=30, time_limit=60, **RETRY)
 def evaluate_response(*, organization, response_id: int) -> int:
     return len(response_evaluate(organization=organization, response_id=response_id))
+
+
+@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300, **RETRY)
+def evaluate_pending_responses(*, organization) -> int:
+    return pending_drain(
+        organization=organization,
+        evaluate=lambda ids: responses_evaluate(organization=organization, response_ids=ids),
+    )
 
 
 @shared_task(base=TenantTask, soft_time_limit=60, time_limit=90, **RETRY)
@@ -73,8 +83,10 @@ def sweep_unchecked_responses() -> int:
 @shared_task(base=TenantTask, soft_time_limit=240, time_limit=300, **RETRY)
 def sweep_organization_responses(*, organization) -> int:
     response_ids = unchecked_response_ids(organization=organization)
-    for response_id in response_ids:
-        response_evaluate(organization=organization, response_id=response_id)
+    for start in range(0, len(response_ids), 100):
+        responses_evaluate(
+            organization=organization, response_ids=response_ids[start : start + 100]
+        )
     if response_ids:
         logger.info("alerts sweep evaluated %s responses of %s", len(response_ids), organization)
     return len(response_ids)

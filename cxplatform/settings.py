@@ -220,6 +220,7 @@ CELERY_TASK_ROUTES = {
     "metrics.*": {"queue": "metrics"},
     # Alert evaluation has its own queue, so a rollup backlog never delays a low-score alert.
     "alerts.tasks.evaluate_response": {"queue": "alerts"},
+    "alerts.tasks.evaluate_pending_responses": {"queue": "alerts"},
     "alerts.tasks.evaluate_aggregate_rule": {"queue": "alerts"},
     "alerts.*": {"queue": "notifications"},
     "reports.tasks.send_digest": {"queue": "notifications"},

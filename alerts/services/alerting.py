@@ -24,7 +24,7 @@ from alerts.evaluation import (
     evaluate_aggregate,
     in_scope,
     matching_answers,
-    response_facts,
+    responses_facts,
     scope_of_response,
 )
 from alerts.models import Alert, AlertRule, Case, CaseEvent, ResponseCheck, RuleEvaluation
@@ -46,27 +46,44 @@ def active_rules(organization) -> list[AlertRule]:
 
 
 def response_evaluate(*, organization, response_id: int) -> list[Alert]:
-    """Test one committed response against every active rule in its scope.
+    """Test one committed response against every active rule in its scope (see
+    `responses_evaluate`). Returns the alerts raised now."""
+    return responses_evaluate(organization=organization, response_ids=[response_id])
+
+
+def responses_evaluate(*, organization, response_ids: list[int]) -> list[Alert]:
+    """Test committed responses against every active rule in their scope.
 
     Response rules raise an alert (and a case, notifications, a recovery message) per matching
-    rule, once; aggregate rules in scope are tested for the response's touchpoint (debounced).
-    Marks the response checked, so the sweep leaves it alone. Returns the alerts raised now.
+    rule and response, once; aggregate rules in scope are tested for each response's touchpoint
+    (debounced, once per rule and scope in the batch). Marks the responses checked, so the sweep
+    leaves them alone. Reading the batch costs four queries however many responses it holds;
+    each alert raised is its own transaction. Returns the alerts raised now.
     """
-    facts = response_facts(organization=organization, response_id=response_id)
-    if facts is None:
+    facts_by_id = responses_facts(organization=organization, response_ids=response_ids)
+    if not facts_by_id:
         return []
+    rules = active_rules(organization)
     raised = []
-    for rule in active_rules(organization):
-        if not in_scope(rule, facts):
+    scheduled: set[tuple[int, str]] = set()
+    for response_id in response_ids:
+        facts = facts_by_id.get(response_id)
+        if facts is None:
             continue
-        if rule.kind == RuleKind.RESPONSE:
-            alert = _raise_for_response(rule, facts)
-            if alert is not None:
-                raised.append(alert)
-        elif rule.kind != RuleKind.VOLUME_DROP:  # silence is not seen on a response
-            _schedule_aggregate(rule, scope_of_response(facts.response))
+        for rule in rules:
+            if not in_scope(rule, facts):
+                continue
+            if rule.kind == RuleKind.RESPONSE:
+                alert = _raise_for_response(rule, facts)
+                if alert is not None:
+                    raised.append(alert)
+            elif rule.kind != RuleKind.VOLUME_DROP:  # silence is not seen on a response
+                scope = scope_of_response(facts.response)
+                if (rule.pk, scope.key) not in scheduled:
+                    scheduled.add((rule.pk, scope.key))
+                    _schedule_aggregate(rule, scope)
     ResponseCheck.objects.bulk_create(
-        [ResponseCheck(organization=organization, response_id=response_id)],
+        [ResponseCheck(organization=organization, response_id=pk) for pk in facts_by_id],
         ignore_conflicts=True,
     )
     return raised
