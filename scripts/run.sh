@@ -26,6 +26,7 @@ fi
 trap 'kill 0' EXIT INT TERM
 # Alerts have a worker of their own, so a rollup backlog never delays a low score's case.
 .venv/bin/celery -A cxplatform worker -Q alerts,notifications -n alerts@%h --loglevel=info &
-.venv/bin/celery -A cxplatform worker -B -Q default,metrics -n work@%h --loglevel=info \
+# On shared cores rollups yield the CPU to alerts (they may lag a little; a low score may not).
+nice -n 10 .venv/bin/celery -A cxplatform worker -B -Q default,metrics -n work@%h --loglevel=info \
   --schedule var/celerybeat-schedule &
 $PY manage.py runserver 127.0.0.1:8000
