@@ -41,8 +41,9 @@ class QuestionResult:
     `question` is the newest published version's question with that key (its text, type and
     choices speak for the key); `versions` the version numbers that asked it. Scored questions
     carry `series` (metric_series' answer: `total` with n, score, interval and counts, and
-    `change` against the range before); choice questions `choices` [(label, n)]; open
-    questions `answered`, the number of non-empty answers.
+    `change` against the range before); choice questions `choices` [(label, n)] and `answered`.
+    Open questions only link to their written answers: counting them would grow with the
+    responses stored, and the page must not.
     """
 
     key: str
@@ -53,7 +54,6 @@ class QuestionResult:
     series: dict | None = None
     choices: list[tuple[str, int]] = field(default_factory=list)
     answered: int = 0
-    answered_capped: bool = False  # open questions: more than OPEN_COUNT_CAP written answers
 
     @property
     def is_scored(self) -> bool:
@@ -147,7 +147,6 @@ def survey_results(
             )
     choices = [result for result in results if result.is_choice]
     _count_choices(organization, survey, filters, choices, languages)
-    _count_open(organization, survey, filters, [r for r in results if r.is_open])
     return results
 
 
@@ -186,26 +185,6 @@ def _count_choices(
         labelled += [(value, n) for value, n in sorted(counts[key].items()) if value not in known]
         result.choices = labelled
         result.answered = answered[key]
-
-
-# Counting every written answer of a busy survey grows with its responses; past this many the
-# page says "more than" and stays flat.
-OPEN_COUNT_CAP = 1000
-
-
-def _count_open(organization, survey, filters, results: list[QuestionResult]) -> None:
-    """Written answers per open question, counted up to OPEN_COUNT_CAP (one bounded query per
-    open question: the scan stops at the cap)."""
-    for result in results:
-        n = (
-            _raw_answers(organization, survey, filters)
-            .filter(question__key=result.key, question__type=QuestionType.TEXT)
-            .exclude(value_text="")
-            .order_by()[: OPEN_COUNT_CAP + 1]
-            .count()
-        )
-        result.answered = min(n, OPEN_COUNT_CAP)
-        result.answered_capped = n > OPEN_COUNT_CAP
 
 
 # --- responses ---------------------------------------------------------------------------------

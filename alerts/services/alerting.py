@@ -31,7 +31,8 @@ from alerts.models import Alert, AlertRule, Case, CaseEvent, ResponseCheck, Rule
 from alerts.notifications import notifications_for_alert, recovery_notification
 from alerts.services.cases import case_open_for_alert
 from core.tasks import enqueue_on_commit
-from surveys.models import Response
+from journeys.models import Touchpoint
+from surveys.models import Response, Survey
 
 logger = logging.getLogger(__name__)
 
@@ -259,9 +260,6 @@ def aggregate_check(*, rule: AlertRule, scope: Scope, now=None) -> Alert | None:
 
 
 def _aggregate_alert_title(rule: AlertRule, scope: Scope) -> str:
-    from journeys.models import Touchpoint
-    from surveys.models import Survey
-
     if scope.touchpoint_id is not None:
         place = (
             Touchpoint.objects.filter(organization_id=rule.organization_id, pk=scope.touchpoint_id)

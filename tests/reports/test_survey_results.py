@@ -99,13 +99,12 @@ def test_yes_no_question_is_scored_with_yes_and_no_bars(viewer_client, org, surv
     assert bars == {"No": 2, "Yes": 6}
 
 
-def test_open_question_shows_count_and_links_to_its_comments(viewer_client, org, survey):
+def test_open_question_links_to_its_written_answers(viewer_client, org, survey):
     answer_many(org, survey, [3, 5, 10])
     html = viewer_client.get(url(survey)).content.decode()
     improve = section(html, "q-improve-heading")
-    assert "2 written answers in the range." in improve
+    assert "Read the written answers" in improve
     assert f"/o/acme/reports/surveys/{survey.public_id}/responses/?comment=improve" in improve
-    assert "0 written answers in the range." in section(html, "q-liked-heading")
 
 
 def test_score_under_five_answers_is_hidden_but_counted(viewer_client, org, survey):
@@ -122,7 +121,7 @@ def test_channel_filter_narrows_scores_and_counts(viewer_client, org, survey):
     html = viewer_client.get(url(survey, "?channel=sms")).content.decode()
     nps = section(html, "q-score-heading")
     assert ">-100.0</strong>" in nps and "n = 5" in nps
-    assert "5 written answers in the range." in section(html, "q-improve-heading")
+    assert "channel=sms&amp;comment=improve" in section(html, "q-improve-heading")
     assert 'value="sms" selected' in html  # the form shows the filter in force
 
 
@@ -238,13 +237,3 @@ def test_womi_shows_both_questions_distributions(viewer_client, org):
     discourage = chart_data(html, "q-womi-discourage")["data"][0]
     assert dict(zip(discourage["x"], discourage["y"], strict=True))["0"] == 2
     assert "Discourage others (en)" in html
-
-
-def test_a_busy_open_question_says_more_than_the_cap(viewer_client, org, survey, monkeypatch):
-    from reports import results
-
-    monkeypatch.setattr(results, "OPEN_COUNT_CAP", 3)
-    for _ in range(5):
-        submit(org, survey, {"score": 3, "improve": "Queue"})
-    html = viewer_client.get(url(survey)).content.decode()
-    assert "More than 3 written answers in the range." in html
