@@ -19,7 +19,13 @@ from django.utils.translation import gettext as _
 from alerts.enums import CaseEventKind, DeliveryStatus, NotificationChannel, NotificationPurpose
 from alerts.models import CaseEvent, Notification
 from core.safe_http import OutboundHTTPError, post_json
-from distribution.messaging import PermanentSendError, TransientSendError, public_url, sms_send
+from distribution.messaging import (
+    PermanentSendError,
+    TransientSendError,
+    email_send,
+    public_url,
+    sms_send,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -153,18 +159,7 @@ def send_email(notification: Notification, organization) -> str:
         headers={"X-Notification": notification.public_id},
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    import smtplib
-
-    try:
-        message.send()
-    except smtplib.SMTPRecipientsRefused as error:
-        raise PermanentSendError(f"recipient refused: {error.recipients}") from error
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            raise PermanentSendError(f"{error.smtp_code}") from error
-        raise TransientSendError(f"{error.smtp_code}") from error
-    except (OSError, smtplib.SMTPException) as error:
-        raise TransientSendError(str(error) or type(error).__name__) from error
+    email_send(message)
     return notification.public_id
 
 
@@ -192,29 +187,21 @@ def chat_text(notification: Notification, organization) -> str:
 def _post(notification: Notification, payload: dict) -> str:
     try:
         result = post_json(notification.recipient, payload)
-    except OutboundHTTPError as error:
-        if getattr(error, "transient", False):
+    except OutboundHTTPError as error:  # raised for every non-2xx answer too
+        if error.transient:
             raise TransientSendError(str(error)) from error
         raise PermanentSendError(str(error)) from error
-    if result.status == 429 or result.status >= 500:
-        raise TransientSendError(f"HTTP {result.status}")
-    if result.status >= 400:
-        raise PermanentSendError(f"HTTP {result.status}: {result.text[:200]}")
     return str(result.status)
 
 
-def send_slack(notification: Notification, organization) -> str:
-    return _post(notification, {"text": chat_text(notification, organization)})
-
-
-def send_teams(notification: Notification, organization) -> str:
-    # Teams incoming webhooks (and Workflows) accept the simple text payload.
+def send_chat(notification: Notification, organization) -> str:
+    # Slack and Teams incoming webhooks (and Teams Workflows) accept the same text payload.
     return _post(notification, {"text": chat_text(notification, organization)})
 
 
 SENDERS = {
     NotificationChannel.EMAIL: send_email,
     NotificationChannel.SMS: send_sms,
-    NotificationChannel.SLACK: send_slack,
-    NotificationChannel.TEAMS: send_teams,
+    NotificationChannel.SLACK: send_chat,
+    NotificationChannel.TEAMS: send_chat,
 }

@@ -165,9 +165,7 @@ def _closed_loop(organization, rule: AlertRule, users: dict) -> int:
         response = answer.response
         opened = response.submitted_at + timedelta(minutes=rng.randint(0, 3))
         age = now - opened
-        RuleEvaluation.objects.create(
-            organization=organization, rule=rule, response=response, matched=True
-        )
+        RuleEvaluation.objects.create(organization=organization, rule=rule, response=response)
         ResponseCheck.objects.create(organization=organization, response=response)
         place = response.touchpoint.name if response.touchpoint else response.survey.name
         alert = Alert.objects.create(

@@ -223,7 +223,7 @@ def baseline_counts(rule: AlertRule, scope: Scope, *, before: datetime, tz) -> t
     (a keyword rule, which rollups cannot answer, counts raw answers instead)."""
     first_day = (before.astimezone(tz) - timedelta(days=BASELINE_DAYS)).date()
     last_day = before.astimezone(tz).date() - timedelta(days=1)
-    if rule.metric == ConditionMetric.TEXT or rule.hidden_fields or rule.contact_attributes:
+    if rule.metric == ConditionMetric.TEXT or rule.hidden_fields:
         start = before - timedelta(days=BASELINE_DAYS)
         return window_counts(rule, scope, start=start, end=before)
     rows = DailyTotal.objects.filter(

@@ -138,11 +138,11 @@ class ResponseCheck(TenantModel):
 
 
 class RuleEvaluation(TenantModel):
-    """One rule evaluated against one response: the unique key that makes evaluation idempotent."""
+    """A rule that matched a response: the unique key that makes raising its alert idempotent.
+    Responses a rule did not match leave no row (their `ResponseCheck` says they were seen)."""
 
     rule = tenant_fk("alerts.AlertRule")
     response = tenant_fk("surveys.Response")
-    matched = models.BooleanField()
     evaluated_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

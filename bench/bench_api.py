@@ -76,8 +76,8 @@ def _seed(context: BenchContext) -> str:
             name,
             "--owner-email",
             f"{slug}@example.com",
-            "--owner-password",
-            secrets.token_urlsafe(18),
+            # One token, "=" joined: a random password may start with "-".
+            f"--owner-password={secrets.token_urlsafe(18)}",
         )
     context.manage("create_api_key", "--org", "rival", "--name", "rival", "--scope", "read")
     output = context.manage(

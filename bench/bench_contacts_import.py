@@ -36,8 +36,8 @@ def contacts_import(context: BenchContext) -> list[Result]:
         "Bench import",
         "--owner-email",
         f"{SLUG}@example.com",
-        "--owner-password",
-        secrets.token_urlsafe(18),
+        # One token, "=" joined: a random password may start with "-".
+        f"--owner-password={secrets.token_urlsafe(18)}",
     )
     with tempfile.TemporaryDirectory() as directory:
         create_file = Path(directory) / "contacts.csv"

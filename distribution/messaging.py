@@ -177,6 +177,21 @@ def render_survey_email(
     }
 
 
+def email_send(message: EmailMultiAlternatives) -> None:
+    """Send one message, turning SMTP and network failures into TransientSendError (try again
+    later) or PermanentSendError (5xx answers, refused recipients)."""
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused as error:
+        raise PermanentSendError(f"recipient refused: {error.recipients}") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            raise PermanentSendError(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise TransientSendError(f"{error.smtp_code}") from error
+    except (OSError, smtplib.SMTPException) as error:
+        raise TransientSendError(str(error) or type(error).__name__) from error
+
+
 class EmailTransport:
     channel = Channel.EMAIL
 
@@ -199,16 +214,7 @@ class EmailTransport:
         # django-anymail hands metadata to the provider, which returns it in webhook events.
         message.metadata = {"invitation": invitation.public_id}
         message.tags = ["invitation"]
-        try:
-            message.send()
-        except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentSendError(f"recipient refused: {error.recipients}") from error
-        except smtplib.SMTPResponseException as error:
-            if 500 <= error.smtp_code < 600:
-                raise PermanentSendError(f"{error.smtp_code} {error.smtp_error!r}") from error
-            raise TransientSendError(f"{error.smtp_code}") from error
-        except (OSError, smtplib.SMTPException) as error:
-            raise TransientSendError(str(error) or type(error).__name__) from error
+        email_send(message)
         status = getattr(message, "anymail_status", None)  # set by anymail's backends only
         provider_id = status.message_id if status is not None and status.message_id else None
         return SendResult(provider_message_id=str(provider_id or message_id.strip("<>"))[:100])

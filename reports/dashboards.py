@@ -272,10 +272,13 @@ class Overview:
         return all(item.done for item in self.checklist)
 
 
-def overview(*, organization: Organization, filters: ReportFilters, level: float) -> Overview:
+def overview(
+    *, organization: Organization, filters: ReportFilters, level: float, shared: bool = False
+) -> Overview:
     """Key metrics per active journey (key touchpoints' plans) with a 12-month sparkline, the
     significant movers among every plan, the newest low-score comments and the getting-started
-    checklist. Six queries: plans, two rollup reads, comments and their scores, the checklist."""
+    checklist. Six queries: plans, two rollup reads, comments and their scores, the checklist.
+    A `shared` (read-only link) overview leaves out what respondents wrote and the checklist."""
     plans = list(
         MeasurementPlan.objects.filter(
             organization=organization,
@@ -336,10 +339,12 @@ def overview(*, organization: Organization, filters: ReportFilters, level: float
     return Overview(
         journeys=list(by_journey.values()),
         movers=movers,
-        comments=comment_list(
+        comments=[]
+        if shared
+        else comment_list(
             organization=organization, filters=filters, low_only=True, limit=NEWEST_COMMENTS
         ),
-        checklist=getting_started(organization=organization),
+        checklist=[] if shared else getting_started(organization=organization),
         any_plans=bool(plans),
     )
 

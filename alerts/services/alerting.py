@@ -102,7 +102,6 @@ def _raise_for_response(rule: AlertRule, facts: ResponseFacts) -> Alert | None:
                     organization_id=rule.organization_id,
                     rule=rule,
                     response=response,
-                    matched=True,
                 )
         except IntegrityError:
             return None  # evaluated before: its alert exists already

@@ -7,7 +7,7 @@ case's timeline and an audit entry, and hands side effects to `transaction.on_co
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -64,51 +64,51 @@ def case_assignee_for(*, organization: Organization, touchpoint, settings: CaseS
     return settings.default_assignee
 
 
+def _case_insert(*, organization: Organization, opened_at: datetime, **fields) -> Case:
+    """Number, assign and date a new case. Call inside a transaction: the lock on the
+    organization's case settings row makes the numbers count up without gaps or races."""
+    settings = case_settings_get(organization=organization, lock=True)
+    first_contact_due, resolution_due = due_times(
+        settings=settings, organization=organization, priority=fields["priority"], start=opened_at
+    )
+    number = (
+        Case.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    if fields.get("assignee") is None:
+        fields["assignee"] = case_assignee_for(
+            organization=organization, touchpoint=fields.get("touchpoint"), settings=settings
+        )
+    return Case.objects.create(
+        organization=organization,
+        number=number,
+        first_contact_due=first_contact_due,
+        resolution_due=resolution_due,
+        **fields,
+    )
+
+
 def case_open_for_alert(*, alert: Alert, contact=None, opened_at: datetime | None = None) -> Case:
     """Open the follow-up case of `alert`, assigned and with its due times.
 
-    Idempotent: an alert has at most one case (a unique constraint), so a second call returns
-    the first case. Numbers count up per organization under a lock on its case settings row.
+    Idempotent: an alert has at most one case; a second call returns the first one (checked
+    again under the settings lock, so two concurrent calls cannot both insert).
     """
     organization = alert.organization
-    existing = Case.objects.filter(organization=organization, alert=alert).first()
-    if existing is not None:
-        return existing
-    opened_at = opened_at or timezone.now()
     with transaction.atomic():
-        settings = case_settings_get(organization=organization, lock=True)
+        case_settings_get(organization=organization, lock=True)
         existing = Case.objects.filter(organization=organization, alert=alert).first()
         if existing is not None:
             return existing
-        touchpoint = alert.touchpoint
-        first_contact_due, resolution_due = due_times(
-            settings=settings, organization=organization, priority=alert.priority, start=opened_at
+        case = _case_insert(
+            organization=organization,
+            opened_at=opened_at or timezone.now(),
+            alert=alert,
+            response=alert.response,
+            touchpoint=alert.touchpoint,
+            contact=contact,
+            title=alert.title,
+            priority=alert.priority,
         )
-        number = (
-            Case.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
-        ) + 1
-        try:
-            with transaction.atomic():
-                case = Case.objects.create(
-                    organization=organization,
-                    number=number,
-                    alert=alert,
-                    response=alert.response,
-                    touchpoint=touchpoint,
-                    contact=contact,
-                    title=alert.title,
-                    priority=alert.priority,
-                    assignee=case_assignee_for(
-                        organization=organization, touchpoint=touchpoint, settings=settings
-                    ),
-                    first_contact_due=first_contact_due,
-                    resolution_due=resolution_due,
-                )
-        except IntegrityError:
-            existing = Case.objects.filter(organization=organization, alert=alert).first()
-            if existing is None:
-                raise
-            return existing
         _event(case, kind=CaseEventKind.CREATED, actor=None, text=alert.title)
         if case.assignee is not None:
             _event(case, kind=CaseEventKind.ASSIGNED, actor=None, assignee=case.assignee.email)
@@ -136,29 +136,16 @@ def case_create(
     if not title:
         raise ApplicationError(_("Give the case a title."), "title_required")
     _check_member(organization, assignee)
-    now = timezone.now()
     with transaction.atomic():
-        settings = case_settings_get(organization=organization, lock=True)
-        first_contact_due, resolution_due = due_times(
-            settings=settings, organization=organization, priority=priority, start=now
-        )
-        number = (
-            Case.objects.filter(organization=organization).aggregate(n=Max("number"))["n"] or 0
-        ) + 1
-        case = Case.objects.create(
+        case = _case_insert(
             organization=organization,
-            number=number,
+            opened_at=timezone.now(),
             response=response,
             touchpoint=touchpoint,
             contact=contact,
             title=title[:300],
             priority=priority,
-            assignee=assignee
-            or case_assignee_for(
-                organization=organization, touchpoint=touchpoint, settings=settings
-            ),
-            first_contact_due=first_contact_due,
-            resolution_due=resolution_due,
+            assignee=assignee,
         )
         _event(case, kind=CaseEventKind.CREATED, actor=actor, text=case.title)
         activity_record(

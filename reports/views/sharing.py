@@ -131,11 +131,8 @@ def _overview_context(request, organization) -> tuple[dict, str, forms.Form]:
     form = ReportFilterForm(request.GET, organization=organization)
     filters = form.report_filters()
     overview = dashboards.overview(
-        organization=organization, filters=filters, level=significance_level()
+        organization=organization, filters=filters, level=significance_level(), shared=True
     )
-    # A shared page shows numbers, not what respondents wrote, nor the setup checklist.
-    overview.comments = []
-    overview.checklist = []
     context = {
         "filter_form": form,
         "filters": filters,
