@@ -143,4 +143,4 @@ def _renumber(model: type[models.Model], rows: list) -> None:
             row.position = position
             moved.append(row)
     if moved:
-        model.all_objects.bulk_update(moved, ["position"])
+        model.objects.bulk_update(moved, ["position"])

@@ -87,7 +87,7 @@ def journey_delete(*, actor: Actor, journey: Journey) -> None:
     Raises ConflictError (`touchpoint_has_responses` / `touchpoint_in_use`) when a touchpoint
     has responses or surveys.
     """
-    _refuse_if_touchpoints_have_dependents(Touchpoint.all_objects.filter(journey=journey))
+    _refuse_if_touchpoints_have_dependents(Touchpoint.objects.filter(journey=journey))
     activity_record(
         organization=journey.organization,
         actor=actor,

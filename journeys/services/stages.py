@@ -23,7 +23,7 @@ from tenancy.actors import Actor
 def stage_create(*, actor: Actor, journey: Journey, name: str, description: str = "") -> Stage:
     """Add a stage at the end of the journey."""
     # Lock the journey so two stages added at once don't take the same position.
-    Journey.all_objects.select_for_update().filter(pk=journey.pk).first()
+    Journey.objects.select_for_update().filter(pk=journey.pk).first()
     last = Stage.objects.filter(journey=journey).aggregate(last=Max("position"))["last"]
     stage = Stage.objects.create(
         organization=journey.organization,
@@ -64,7 +64,7 @@ def stage_update(*, actor: Actor, stage: Stage, **changes: Any) -> Stage:
 def stage_move(*, actor: Actor, stage: Stage, direction: str) -> Stage:
     """Swap the stage with its neighbour; at either end nothing changes. Positions stay dense."""
     stages = list(
-        Stage.all_objects.select_for_update()
+        Stage.objects.select_for_update()
         .filter(journey_id=stage.journey_id)
         .order_by("position", "id")
     )
@@ -88,9 +88,9 @@ def stage_delete(*, actor: Actor, stage: Stage) -> None:
     Raises ConflictError (`touchpoint_has_responses` / `touchpoint_in_use`) when one of its
     touchpoints has responses or surveys.
     """
-    _refuse_if_touchpoints_have_dependents(Touchpoint.all_objects.filter(stage=stage))
+    _refuse_if_touchpoints_have_dependents(Touchpoint.objects.filter(stage=stage))
     siblings = list(
-        Stage.all_objects.select_for_update()
+        Stage.objects.select_for_update()
         .filter(journey_id=stage.journey_id)
         .order_by("position", "id")
     )

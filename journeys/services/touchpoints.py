@@ -26,7 +26,7 @@ from tenancy.actors import Actor
 
 
 def _next_touchpoint_position(stage: Stage) -> int:
-    last = Touchpoint.all_objects.filter(stage=stage).aggregate(last=Max("position"))["last"]
+    last = Touchpoint.objects.filter(stage=stage).aggregate(last=Max("position"))["last"]
     return 0 if last is None else last + 1
 
 
@@ -53,7 +53,7 @@ def touchpoint_create(
         raise ApplicationError(
             _("Unknown channel."), code="invalid_channel", extra={"field": "channel"}
         )
-    Stage.all_objects.select_for_update().filter(pk=stage.pk).first()
+    Stage.objects.select_for_update().filter(pk=stage.pk).first()
     touchpoint = Touchpoint.objects.create(
         organization=organization,
         journey_id=stage.journey_id,
@@ -106,7 +106,7 @@ def touchpoint_update(*, actor: Actor, touchpoint: Touchpoint, **changes: Any) -
                 code="other_journey",
                 extra={"field": "stage"},
             )
-        Stage.all_objects.select_for_update().filter(pk__in=[old_stage_id, new_stage.pk]).count()
+        Stage.objects.select_for_update().filter(pk__in=[old_stage_id, new_stage.pk]).count()
         changes["stage"] = new_stage
         changes["position"] = _next_touchpoint_position(new_stage)
     diff = _changed(touchpoint, changes)
@@ -116,7 +116,7 @@ def touchpoint_update(*, actor: Actor, touchpoint: Touchpoint, **changes: Any) -
             _renumber(
                 Touchpoint,
                 list(
-                    Touchpoint.all_objects.filter(stage_id=old_stage_id).order_by("position", "id")
+                    Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")
                 ),
             )
         diff.pop("position", None)
@@ -135,7 +135,7 @@ def touchpoint_move(*, actor: Actor, touchpoint: Touchpoint, direction: str) -> 
     """Swap with the nearest active touchpoint above or below in the stage (archived ones keep
     their places out of sight). At either end nothing changes; positions stay dense."""
     rows = list(
-        Touchpoint.all_objects.select_for_update()
+        Touchpoint.objects.select_for_update()
         .filter(stage_id=touchpoint.stage_id)
         .order_by("position", "id")
     )
@@ -198,7 +198,7 @@ def touchpoint_delete(*, actor: Actor, touchpoint: Touchpoint) -> None:
     """
     _refuse_if_touchpoints_have_dependents([touchpoint.pk])
     siblings = list(
-        Touchpoint.all_objects.select_for_update()
+        Touchpoint.objects.select_for_update()
         .filter(stage_id=touchpoint.stage_id)
         .order_by("position", "id")
     )
