@@ -61,7 +61,8 @@ def focused(page: Page) -> dict:
 
 
 def horizontal_overflow(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    # Mobile emulation widens innerWidth with the content; the viewport we set does not move.
+    return page.evaluate("document.documentElement.scrollWidth") - page.viewport_size["width"]
 
 
 def test_owner_signs_in_on_a_phone_moves_by_keyboard_switches_language_and_signs_out(

@@ -397,4 +397,5 @@ def test_the_members_page_query_count_is_pinned(
     personas, owner_client, django_assert_max_num_queries
 ):
     with django_assert_max_num_queries(8):
-        owner_client.get(MEMBERS)
+        response = owner_client.get(MEMBERS)
+    assert response.status_code == 200

@@ -253,4 +253,6 @@ def test_case_detail_costs_a_fixed_number_of_queries(
             CaseEvent.objects.create(organization=org, case=case, kind="note", text="x")
     # The organization, the key, the case (joined), its timeline (actors joined), overdue.
     with django_assert_max_num_queries(5):
-        assert len(read_api.get(url).json()["timeline"]) == 12
+        response = read_api.get(url)
+    assert response.status_code == 200
+    assert len(response.json()["timeline"]) == 12

@@ -140,6 +140,7 @@ def test_funnel_is_one_query_whatever_the_number_of_invitations(
 def test_page_queries_do_not_grow_with_invitations(
     viewer_client, campaign, invitations, django_assert_max_num_queries
 ):
-    viewer_client.get(url(campaign))
+    assert viewer_client.get(url(campaign)).status_code == 200
     with django_assert_max_num_queries(7):
-        viewer_client.get(url(campaign))
+        response = viewer_client.get(url(campaign))
+    assert response.status_code == 200

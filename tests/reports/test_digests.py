@@ -461,5 +461,6 @@ def test_digest_list_costs_the_same_queries_however_many_digests(
         )
     with django_assert_max_num_queries(14):
         response = analyst_client.get(URL)
+    assert response.status_code == 200
     assert response.content.count(b"/edit/") == 10
     assert response.content.count(b"1.3.2026") == 10

@@ -175,7 +175,10 @@ def test_list_runs_a_fixed_small_number_of_queries(
     for number in range(5):
         make_survey(org, name=f"Survey {number}", touchpoint=touchpoint)
     with django_assert_max_num_queries(6):  # session, user, membership, surveys, (savepoints)
-        cx_client.get("/o/acme/surveys/")
+        response = cx_client.get("/o/acme/surveys/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert all(f"Survey {number}" in html for number in range(5))
 
 
 # --- new survey -----------------------------------------------------------------------------
