@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -82,7 +83,38 @@ def clean_sms_sender(value: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _clean_settings(fields: dict[str, Any]) -> dict[str, Any]:
+def sms_sender_for(organization) -> str:
+    """What an organization's SMS go out from: its own sender, else the installation's shared
+    number (`TWILIO_DEFAULT_SENDER`)."""
+    return settings_for(organization).sms_sender or settings.TWILIO_DEFAULT_SENDER
+
+
+def sender_takes_replies(sender: str) -> bool:
+    """Whether replies to SMS sent from `sender` are read as answers: only for a phone number of
+    an organization's own. A sender name cannot be answered, and the shared number texts people
+    for every organization without one, so a reply to it could belong to any of them: its
+    invitations carry only the link and its replies are never given to an organization."""
+    return sender.startswith("+") and sender != settings.TWILIO_DEFAULT_SENDER
+
+
+def _check_own_sender(organization, sender: str) -> None:
+    """A number is one organization's own: replies to it are matched to that organization."""
+    if not sender.startswith("+"):
+        return
+    taken = (
+        DistributionSettings.all_objects.filter(sms_sender=sender)
+        .exclude(organization=organization)
+        .exists()
+    )
+    if taken or sender == settings.TWILIO_DEFAULT_SENDER:
+        raise ApplicationError(
+            _("This number cannot be your sender: use a number that only your organization uses."),
+            code="sms_sender_taken",
+            extra={"field": "sms_sender"},
+        )
+
+
+def _clean_settings(organization, fields: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(fields) - set(SETTINGS_FIELDS))
     if unknown:
         raise ApplicationError(
@@ -96,6 +128,7 @@ def _clean_settings(fields: dict[str, Any]) -> dict[str, Any]:
         if name == "sms_sender":
             try:
                 cleaned[name] = clean_sms_sender(value)
+                _check_own_sender(organization, cleaned[name])
             except ApplicationError as error:
                 errors[name] = [error.message]
             continue
@@ -126,7 +159,7 @@ def distribution_settings_update(
     invitations already queued keep their link. Writes `distribution.settings.updated` with the
     names of the fields that changed; saving the same values changes and records nothing.
     Raises ApplicationError (`invalid_settings`, every field's errors in `extra["fields"]`)."""
-    cleaned = _clean_settings(fields)
+    cleaned = _clean_settings(organization, fields)
     current, _created = DistributionSettings.objects.select_for_update().get_or_create(
         organization=organization
     )

@@ -24,7 +24,6 @@ from distribution.models import Campaign, Contact, Invitation
 from surveys.enums import SurveyStatus
 from surveys.models import Survey
 from tenancy import policies
-from tenancy.models import Organization
 from tenancy.views import OrganizationView
 
 logger = logging.getLogger(__name__)
@@ -165,30 +164,35 @@ class UnsubscribeView(View):
     """One-click unsubscribe (RFC 8058): POST with a signed token records the email opt-out;
     GET shows a page with the button, for people who follow the link in the message."""
 
-    def _contact(self, token: str) -> tuple[Organization, Contact]:
+    def _contact(self, token: str) -> Contact | None:
         try:
-            data = read_unsubscribe_token(token)
-        except signing.BadSignature:
-            raise Http404 from None
-        organization = Organization.objects.filter(pk=data.get("o")).first()
-        contact = Contact.all_objects.filter(organization=organization, pk=data.get("c")).first()
-        if organization is None or contact is None:
-            raise Http404
-        return organization, contact
+            public_id = read_unsubscribe_token(token)
+        except signing.BadSignature:  # forged, altered, expired or of the old format
+            return None
+        contacts = Contact.all_objects.select_related("organization")
+        return contacts.filter(public_id=public_id).first()
+
+    def _invalid(self, request):
+        return render(request, "distribution/unsubscribe.html", {"invalid": True}, status=404)
 
     def get(self, request, token: str):
-        organization, contact = self._contact(token)
+        contact = self._contact(token)
+        if contact is None:
+            return self._invalid(request)
         return render(
             request,
             "distribution/unsubscribe.html",
             {
-                "organization_name": organization.name,
+                "organization_name": contact.organization.name,
                 "done": contact.email_opted_out_at is not None,
             },
         )
 
     def post(self, request, token: str):
-        organization, contact = self._contact(token)
+        contact = self._contact(token)
+        if contact is None:
+            return self._invalid(request)
+        organization = contact.organization
         with tenant_scope(organization):
             services.contact_opt_out(
                 actor=None,

@@ -7,6 +7,7 @@ Both raise `TransientSendError` (retry later) or `PermanentSendError` (record as
 
 import smtplib
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import make_msgid
 from urllib.parse import urlencode
 
@@ -20,7 +21,8 @@ from distribution.enums import Channel
 from distribution.models import Invitation, SurveyEmailTemplate
 from surveys.instruments import SCORE_TYPES, scale_of
 
-UNSUBSCRIBE_SALT = "distribution.unsubscribe"
+# v2: tokens of the old salt carried internal ids and never expired; they no longer verify.
+UNSUBSCRIBE_SALT = "distribution.unsubscribe.v2"
 
 DEFAULT_TEXTS = {
     "fi": {
@@ -29,6 +31,8 @@ DEFAULT_TEXTS = {
         "answer": "Vastaa kyselyyn",
         "unsubscribe": "En halua enää kyselyitä sähköpostilla",
         "sms": "%(org)s: Miten onnistuimme? Vastaa numerolla tai %(url)s",
+        "sms_link": "%(org)s: Miten onnistuimme? Vastaa täällä: %(url)s",
+        "link_only": "Tähän numeroon lähetettyjä vastauksia ei lueta. Vastaa viestin linkin kautta.",
         "followup": "Kiitos! Kerro vielä lyhyesti miksi.",
         "thanks": "Kiitos vastauksestasi!",
         "help": "Vastaa numerolla %(low)s-%(high)s. Lopeta viestit: LOPETA",
@@ -41,6 +45,8 @@ DEFAULT_TEXTS = {
         "answer": "Svara på enkäten",
         "unsubscribe": "Jag vill inte få fler enkäter per e-post",
         "sms": "%(org)s: Hur lyckades vi? Svara med en siffra eller %(url)s",
+        "sms_link": "%(org)s: Hur lyckades vi? Svara här: %(url)s",
+        "link_only": "Svar till det här numret läses inte. Svara via länken i meddelandet.",
         "followup": "Tack! Berätta gärna kort varför.",
         "thanks": "Tack för ditt svar!",
         "help": "Svara med en siffra %(low)s-%(high)s. Avsluta: SLUTA",
@@ -53,6 +59,8 @@ DEFAULT_TEXTS = {
         "answer": "Answer the survey",
         "unsubscribe": "Stop sending me surveys by email",
         "sms": "%(org)s: How did we do? Reply with a number or %(url)s",
+        "sms_link": "%(org)s: How did we do? Answer here: %(url)s",
+        "link_only": "Replies to this number are not read. Please answer through the link.",
         "followup": "Thanks! Tell us briefly why.",
         "thanks": "Thank you for your answer!",
         "help": "Reply with a number %(low)s-%(high)s. To stop: STOP",
@@ -89,15 +97,17 @@ def survey_url(token: str, **query) -> str:
     return f"{url}?{urlencode(query)}" if query else url
 
 
-def unsubscribe_token(*, organization_id: int, contact_id: int, channel: str) -> str:
-    return signing.dumps(
-        {"o": organization_id, "c": contact_id, "ch": channel}, salt=UNSUBSCRIBE_SALT
+def unsubscribe_token(contact_public_id: str) -> str:
+    """The email unsubscribe link's token: the contact's public id, dated and signed."""
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(contact_public_id)
+
+
+def read_unsubscribe_token(token: str) -> str:
+    """The contact's public id. Raises signing.BadSignature for a forged, altered or old-format
+    token, and its subclass SignatureExpired after UNSUBSCRIBE_LINK_DAYS."""
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(
+        token, max_age=timedelta(days=settings.UNSUBSCRIBE_LINK_DAYS)
     )
-
-
-def read_unsubscribe_token(token: str) -> dict:
-    """Raises signing.BadSignature for a forged or altered token."""
-    return signing.loads(token, salt=UNSUBSCRIBE_SALT)
 
 
 def first_question(survey):
@@ -124,13 +134,7 @@ def render_email(invitation: Invitation, organization) -> dict:
     unsubscribe = public_url(
         reverse(
             "distribution:unsubscribe",
-            args=[
-                unsubscribe_token(
-                    organization_id=invitation.organization_id,
-                    contact_id=invitation.contact_id,
-                    channel=Channel.EMAIL,
-                )
-            ],
+            args=[unsubscribe_token(invitation.contact.public_id)],
         )
     )
     return render_survey_email(
@@ -234,15 +238,16 @@ def twilio_client():
     return client
 
 
-def sms_body(invitation: Invitation, organization) -> str:
-    """The invitation SMS; the organization name is shortened so it fits one segment."""
-    texts = texts_for(invitation.language)
+def sms_body(invitation: Invitation, organization, *, replies: bool) -> str:
+    """The invitation SMS, inviting a reply by number only when replies are read (`replies`);
+    the organization name is shortened so it fits one segment."""
+    text = texts_for(invitation.language)["sms" if replies else "sms_link"]
     url = survey_url(invitation.personal_link.token)
-    body = texts["sms"] % {"org": organization.name, "url": url}
+    body = text % {"org": organization.name, "url": url}
     overflow = len(body) - SMS_SEGMENT
     if overflow > 0:
         name = organization.name[: max(3, len(organization.name) - overflow)]
-        body = texts["sms"] % {"org": name, "url": url}
+        body = text % {"org": name, "url": url}
     return body
 
 
@@ -267,13 +272,15 @@ def sms_send(*, to: str, body: str, sender: str, status_callback: str = "") -> s
 class SmsTransport:
     channel = Channel.SMS
 
-    def send(self, invitation: Invitation, organization, *, sender: str) -> SendResult:
+    def send(
+        self, invitation: Invitation, organization, *, sender: str, replies: bool
+    ) -> SendResult:
         callback = (
             public_url(reverse("distribution:twilio_status")) + f"?ivt={invitation.public_id}"
         )
         sid = sms_send(
             to=invitation.address,
-            body=sms_body(invitation, organization),
+            body=sms_body(invitation, organization, replies=replies),
             sender=sender,
             status_callback=callback,
         )

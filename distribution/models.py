@@ -338,6 +338,9 @@ class Invitation(TenantModel, TimeStampedModel):
     sender = models.CharField(max_length=20, blank=True)
     sms_state = models.CharField(max_length=20, blank=True)
     sms_state_at = models.DateTimeField(null=True, blank=True)
+    # The score an SMS reply gave, kept by the conversation itself: the web page may save other
+    # unfinished answers on the personal link meanwhile.
+    sms_score = models.SmallIntegerField(null=True, blank=True)
     sms_help_sent = models.BooleanField(default=False)
 
     class Meta:

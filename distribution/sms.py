@@ -2,26 +2,33 @@
 
 A reply is matched to the newest SMS invitation sent to that number from the number the reply
 was sent to (Twilio's `From` and `To`), so organizations with numbers of their own never see
-each other's replies. STOP words (in Finnish, Swedish and English, any case, punctuation or
-extra words) opt the number out at once and are confirmed once; START opts back in. Both act in
-every organization that texted the number from that sender: the person cannot tell them apart,
-and Twilio itself blocks a sender for a number that sent STOP. A number answers the first (score)
-question: it is kept on the personal link, the follow-up question is asked, and the next reply
-becomes the comment and completes the response; when no comment comes within
+each other's replies. It is read as an answer only when it came to an organization's own number
+and only that organization texted the person from it: replies to the installation's shared
+number (`TWILIO_DEFAULT_SENDER`), whose invitations carry only the link, reach no organization
+and get at most one "please answer through the link" a day. STOP words (in Finnish, Swedish
+and English, any case, punctuation or extra words) opt the number out at once and are confirmed
+once; START opts back in. Both act in every organization that texted the number from that
+sender: the person cannot tell them apart, and Twilio itself blocks a sender for a number that
+sent STOP. A number answers the first (score) question: it is kept on the invitation (and shown
+on the personal link), the follow-up question is asked, and the next reply becomes the comment
+and completes the response, whatever the web page saved meanwhile; when no comment comes within
 SMS_COMMENT_WAIT_HOURS, `sms_complete_waiting` records the score alone. A reply that is not
 understood gets one helpful message, then silence.
 """
 
+import hashlib
 import re
 import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
 from core.exceptions import ApplicationError
 from core.scoping import tenant_scope
+from distribution.configuration import sender_takes_replies
 from distribution.enums import Channel, InvitationStatus
 from distribution.invitations import invitation_delivery_update, invitations_mark_answered
 from distribution.messaging import texts_for
@@ -50,6 +57,8 @@ START_WORDS = {"start", "unstop", "aloita", "börja", "borja"}
 AWAITING_COMMENT = "awaiting_comment"
 DONE = "done"
 SCORE_REPLY = re.compile(r"^\s*(\d{1,2})\s*[.!]?\s*(.*)$", re.S)
+SID_LENGTH = InboundSms._meta.get_field("message_sid").max_length
+LINK_ONLY_REPLY_SECONDS = 24 * 3600
 # Twilio delivery states -> ours (queued/sending/sent/accepted change nothing).
 TWILIO_STATUSES = {
     "delivered": InvitationStatus.DELIVERED,
@@ -86,6 +95,31 @@ def _sent_to(phone: str, sender: str):
     )
 
 
+def _replies_read(phone: str, sender: str) -> bool:
+    """A reply is an answer only when it came to an organization's own number and that one
+    organization alone texted the person from it: nobody else's reply text can reach it."""
+    if not sender_takes_replies(sender):
+        return False
+    texted_by = _sent_to(phone, sender).order_by().values_list("organization_id", flat=True)
+    return len(texted_by.distinct()[:2]) == 1
+
+
+def _link_only_reply(phone: str, sender: str, language: str) -> str:
+    """At most once a day per person and number, so an auto-responder gets no conversation."""
+    key = "sms:link-only:" + hashlib.sha256(f"{phone}|{sender}".encode()).hexdigest()[:40]
+    if not cache.add(key, 1, timeout=LINK_ONLY_REPLY_SECONDS):
+        return ""
+    return texts_for(language)["link_only"]
+
+
+def _sid_key(message_sid: str) -> str:
+    """What a reply is remembered by: Twilio's sid (34 characters), or the SHA-256 of a longer
+    one (64 hex characters, the column's size), so its redelivery is still recognised."""
+    if len(message_sid) <= SID_LENGTH:
+        return message_sid
+    return hashlib.sha256(message_sid.encode()).hexdigest()
+
+
 def _invitation_for(phone: str, sender: str) -> Invitation | None:
     if not phone or not sender:
         return None
@@ -113,6 +147,16 @@ def _follow_up(questions, score_question, score: int):
         if question.type == "text" and condition_holds(question.condition, answers):
             return question
     return None
+
+
+def _kept_score(invitation: Invitation, score_question) -> int | None:
+    """The score the first reply gave. Conversations begun before it was kept on the invitation
+    have it only among the link's unfinished answers, where the web page may have blanked it."""
+    if invitation.sms_score is not None:
+        return invitation.sms_score
+    value = str((invitation.personal_link.partial_answers or {}).get(score_question.key, ""))
+    low, high = scale_of(score_question)
+    return int(value) if value.strip().isdecimal() and low <= int(value) <= high else None
 
 
 def _submit(invitation: Invitation, answers: dict, *, submitted_at=None) -> bool:
@@ -145,13 +189,14 @@ def _converse(invitation: Invitation, body: str) -> str:
     score_question, questions = _score_question(invitation)
     if score_question is None:
         return ""
-    if invitation.sms_state == AWAITING_COMMENT:
-        score = link.partial_answers.get(score_question.key)
-        follow = _follow_up(questions, score_question, int(score))
-        answers = {score_question.key: score}
+    waiting = invitation.sms_state == AWAITING_COMMENT
+    if waiting and (score := _kept_score(invitation, score_question)) is not None:
+        follow = _follow_up(questions, score_question, score)
+        answers = {score_question.key: str(score)}
         if follow is not None:
             answers[follow.key] = body.strip()[:5000]
         return texts["thanks"] if _submit(invitation, answers) else ""
+    # Not waiting for a comment (or no score was kept): this reply should be the score.
     low, high = scale_of(score_question)
     match = SCORE_REPLY.match(body or "")
     if match and low <= int(match.group(1)) <= high:
@@ -163,9 +208,11 @@ def _converse(invitation: Invitation, body: str) -> str:
             if follow is not None:
                 answers[follow.key] = rest[:5000]
             return texts["thanks"] if _submit(invitation, answers) else ""
-        personal_link_save_partial(link=link, answers={score_question.key: str(score)})
+        # Shown on the web page too, next to whatever it saved before.
+        saved = {**(link.partial_answers or {}), score_question.key: str(score)}
+        personal_link_save_partial(link=link, answers=saved)
         Invitation.all_objects.filter(pk=invitation.pk).update(
-            sms_state=AWAITING_COMMENT, sms_state_at=now()
+            sms_state=AWAITING_COMMENT, sms_state_at=now(), sms_score=score
         )
         return follow.text(language, invitation.survey.default_language) or texts["followup"]
     if invitation.sms_help_sent:
@@ -210,24 +257,31 @@ def inbound_sms(
     *, message_sid: str, from_number: str, to_number: str, body: str
 ) -> tuple[str, bool]:
     """Act on one inbound SMS; returns (reply text or "", replayed). Idempotent per sid."""
-    existing = InboundSms.all_objects.filter(message_sid=message_sid).first()
+    if not message_sid:
+        return "", False  # Twilio always sends one; without it a redelivery could not be told
+    sid = _sid_key(message_sid)
+    existing = InboundSms.all_objects.filter(message_sid=sid).first()
     if existing is not None:
         return existing.reply, True
     invitation = _invitation_for(from_number, to_number)
     if invitation is None:
         return "", False
+    word = keyword(body)
+    language = invitation.language or invitation.survey.default_language
+    if not word and not _replies_read(from_number, to_number):
+        if invitation.contact.sms_opted_out_at is not None:
+            return "", False
+        return _link_only_reply(from_number, to_number, language), False
     organization = invitation.organization
     with tenant_scope(organization), transaction.atomic():
         try:
             with transaction.atomic():
                 record = InboundSms.all_objects.create(
-                    organization=organization, message_sid=message_sid[:64], invitation=invitation
+                    organization=organization, message_sid=sid, invitation=invitation
                 )
         except IntegrityError:
-            return InboundSms.all_objects.get(message_sid=message_sid).reply, True
+            return InboundSms.all_objects.get(message_sid=sid).reply, True
         invitation = Invitation.all_objects.select_for_update().get(pk=invitation.pk)
-        word = keyword(body)
-        language = invitation.language or invitation.survey.default_language
         if word:
             reply = _keyword_reply(from_number, to_number, word, language)
         elif invitation.contact and invitation.contact.sms_opted_out_at is not None:
@@ -270,14 +324,10 @@ def sms_complete_waiting(*, invitation: Invitation) -> bool:
             return False
         link = invitation.personal_link
         score_question, _questions = _score_question(invitation)
-        score = (
-            (link.partial_answers or {}).get(score_question.key)
-            if link and score_question
-            else None
-        )
+        score = _kept_score(invitation, score_question) if link and score_question else None
         saved = False
         if score is not None and not hasattr(link, "response"):
-            answers = {score_question.key: score}
+            answers = {score_question.key: str(score)}
             saved = _submit(invitation, answers, submitted_at=invitation.sms_state_at)
         Invitation.all_objects.filter(pk=invitation.pk).update(sms_state=DONE, sms_state_at=now())
         return saved

@@ -27,7 +27,11 @@ class ScoreSerializer(serializers.Serializer):
     ci_high = serializers.FloatField(allow_null=True)
     hidden = serializers.BooleanField()
     low_precision = serializers.BooleanField()
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = serializers.DictField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="Answers per value; null when the score is hidden (fewer than 5 answers).",
+    )
     secondary = serializers.DictField(child=serializers.FloatField(allow_null=True))
 
 

@@ -607,7 +607,10 @@ def touchpoint_rows(
                 metric_label=str(definition.label),
                 higher_is_better=definition.higher_is_better,
             )
-            row.distribution_chart = distribution(definition, row.series.histogram, plan.public_id)
+            if not row.series.total.hidden:  # the answers per value would show a hidden score
+                row.distribution_chart = distribution(
+                    definition, row.series.histogram, plan.public_id
+                )
         rows.append(row)
     return rows
 

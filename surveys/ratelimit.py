@@ -1,34 +1,42 @@
-"""A small fixed-window counter in Django's cache (Redis) for the public POST endpoints."""
+"""Rate limits for the public respondent POSTs, counted by django-ratelimit in the cache (Redis).
 
-import hashlib
+A limit protects the service; it must never cost a respondent their answer. When the cache cannot
+be reached the request goes through and a warning is logged (RATELIMIT_FAIL_OPEN covers a count
+the cache lost; a connection error is caught here).
+"""
 
-from django.core.cache import cache
+import ipaddress
+import logging
 
-PUBLIC_POSTS_PER_WINDOW = 30
-WINDOW_SECONDS = 60
+from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
+
+from core.client_ip import client_ip
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_POSTS_PER_MINUTE = 30
 
 
-def client_ip(request) -> str:
-    # Behind the proxy REMOTE_ADDR is the proxy itself; the first X-Forwarded-For entry is the
-    # client. Deployments without a proxy should strip that header at the edge.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", ""))[:45]
+def _address_key(group: str, request) -> str:
+    # One IPv6 holder usually has a whole /64, so count the /64 as one address.
+    # django-ratelimit hashes the key, so no address is stored in the cache.
+    address = client_ip(request)
+    if ":" in address:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return address
 
 
-def allow(
-    scope: str, identity: str, *, limit: int = PUBLIC_POSTS_PER_WINDOW, window: int = WINDOW_SECONDS
-) -> bool:
-    """Count one hit for (scope, identity); False once `limit` hits fell in this window.
-
-    The identity is hashed so raw IP addresses never sit in the cache.
-    """
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{digest}"
-    if cache.add(key, 1, timeout=window):
-        return True
+def respondent_post_limited(request, survey) -> bool:
+    """Count this POST to `survey` from the client's address; True once over the limit."""
     try:
-        hits = cache.incr(key)
-    except ValueError:  # expired between add() and incr(): this is the first hit again
-        cache.add(key, 1, timeout=window)
-        return True
-    return hits <= limit
+        return is_ratelimited(
+            request,
+            group=f"surveys.respond:{survey.public_id}",
+            key=_address_key,
+            rate=f"{PUBLIC_POSTS_PER_MINUTE}/m",
+            increment=True,
+        )
+    except (RedisError, OSError):
+        logger.warning("Respondent rate limit skipped: the cache is unreachable", exc_info=True)
+        return False

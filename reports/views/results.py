@@ -81,7 +81,8 @@ def _question_view(result: results.QuestionResult, languages: tuple[str, ...]) -
                 "previous_start": change["previous_start"],
                 "previous_end": change["previous_end"],
             }
-        view["charts"] = _score_charts(result, total["counts"], title, languages)
+        if total["counts"] is not None:  # None while the score is hidden: it would show it
+            view["charts"] = _score_charts(result, total["counts"], title, languages)
     elif result.is_choice:
         caption = None
         if result.question.type == QuestionType.MULTIPLE_CHOICE:

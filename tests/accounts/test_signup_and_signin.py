@@ -233,6 +233,31 @@ def test_lockout_does_not_stop_the_same_person_from_another_address(personas):
     assert is_signed_in(elsewhere)
 
 
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_a_forged_forwarded_for_does_not_dodge_the_lockout(personas, settings, proxies):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    # Without a proxy the peer is the client; behind one, the entry it appended is.
+    peer, added = ("203.0.113.7", "") if proxies == 0 else ("10.0.0.1", ", 203.0.113.7")
+    for n in range(5):
+        Client(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=f"198.51.100.{n}{added}").post(
+            LOGIN, {"username": personas.owner.email, "password": "wrong"}
+        )
+    attacker = Client(REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=f"192.0.2.1{added}")
+    response = attacker.post(LOGIN, {"username": personas.owner.email, "password": PASSWORD})
+    assert response.status_code == 429
+    assert not is_signed_in(attacker)
+
+
+def test_behind_a_proxy_a_lockout_does_not_stop_the_same_person_elsewhere(personas, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    fail_sign_in(
+        Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7"), personas.owner.email, 5
+    )
+    elsewhere = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    elsewhere.post(LOGIN, {"username": personas.owner.email, "password": PASSWORD})
+    assert is_signed_in(elsewhere)
+
+
 # Organization switcher
 
 

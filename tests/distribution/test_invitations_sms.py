@@ -100,9 +100,17 @@ def test_status_callbacks_update_delivery_and_forged_ones_are_refused(sent_sms, 
     assert list(history.values_list("status", flat=True)) == ["queued", "sent", "delivered"]
 
 
-def test_a_transient_twilio_error_is_retried_and_sends_once(
+def test_a_transient_twilio_error_leaves_the_invitation_queued_for_the_sweep_to_send_once(
     org, write_api, nps_survey, sending, django_capture_on_commit_callbacks
 ):
+    """Tasks run eagerly here, so Celery's retry cannot be sent; the sweep picks the invitation up
+    once it is overdue (the retry through a real worker is in test_sending_worker.py)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from distribution.tasks import sweep_invitations
+
     contact = reachable_contact(org, phone=PHONE)
     sending["twilio"].fail_next(503)
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,6 +120,17 @@ def test_a_transient_twilio_error_is_retried_and_sends_once(
             format="json",
         )
     invitation = Invitation.all_objects.get(public_id=response.json()["id"])
+    assert invitation.status == InvitationStatus.QUEUED
+    assert "503" in invitation.failure_reason
+    assert sending["twilio"].messages == []
+    assert invitation.scheduled_for > timezone.now() + timedelta(seconds=20)  # the retry's time
+    assert sweep_invitations.apply().get()["invitations"] == 0  # not before the retry is due
+    Invitation.all_objects.filter(pk=invitation.pk).update(
+        scheduled_for=timezone.now() - timedelta(minutes=5)
+    )
+    assert sweep_invitations.apply().get()["invitations"] == 1
+    assert sweep_invitations.apply().get()["invitations"] == 0
+    invitation.refresh_from_db()
     assert invitation.status == InvitationStatus.SENT
     assert invitation.attempts == 2
     assert len(sending["twilio"].messages) == 1
@@ -315,3 +334,146 @@ def test_a_score_whose_comment_never_comes_is_recorded_after_the_wait(
     sent_sms.refresh_from_db()
     assert sent_sms.status == InvitationStatus.ANSWERED
     assert replies.send("It was late") == ""  # the conversation is over
+
+
+def _save_on_the_web_with_the_score_blank(client, invitation) -> None:
+    """The respondent presses "save" on the survey page (opened before the SMS score came)."""
+    page = client.post(
+        f"/r/{invitation.personal_link.token}/",
+        {"score": "", "improve": "", "seen": "score", "action": "save"},
+    )
+    assert page.status_code == 200
+
+
+def test_a_blank_score_saved_on_the_web_page_keeps_the_sms_score_and_takes_the_comment(
+    sent_sms, replies, client
+):
+    assert replies.send("3") == "Improve (en)"
+    _save_on_the_web_with_the_score_blank(client, sent_sms)
+    assert replies.send("Delivery was slow") == "Thank you for your answer!"
+    response = Response.all_objects.get()
+    answers = {
+        a.question.key: a
+        for a in Answer.all_objects.filter(response=response).select_related("question")
+    }
+    assert answers["score"].value_int == 3
+    assert answers["improve"].value_text == "Delivery was slow"
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == InvitationStatus.ANSWERED and sent_sms.sms_state == "done"
+
+
+def test_a_blank_score_saved_on_the_web_page_does_not_lose_the_sms_score_after_the_wait(
+    sent_sms, replies, client, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from distribution.tasks import sweep_invitations
+
+    assert replies.send("4") == "Improve (en)"
+    _save_on_the_web_with_the_score_blank(client, sent_sms)
+    Invitation.all_objects.filter(pk=sent_sms.pk).update(
+        sms_state_at=timezone.now() - timedelta(hours=settings.SMS_COMMENT_WAIT_HOURS, minutes=1)
+    )
+    assert sweep_invitations.apply().get()["sms_completed"] == 1
+    assert Answer.all_objects.get(response=Response.all_objects.get()).value_int == 4
+
+
+def test_an_sms_score_keeps_what_the_web_page_saved_before(sent_sms, replies, client):
+    client.post(
+        f"/r/{sent_sms.personal_link.token}/",
+        {"score": "", "improve": "Half a thought", "seen": "score", "action": "save"},
+    )
+    assert replies.send("2") == "Improve (en)"
+    link = sent_sms.personal_link
+    link.refresh_from_db()
+    assert link.partial_answers["score"] == "2"
+    assert link.partial_answers["improve"] == "Half a thought"
+
+
+def test_an_over_long_message_sid_delivered_twice_is_acted_on_once(sent_sms, replies):
+    sid = "SM" + "f" * 98
+    first = replies.send("3", sid=sid)
+    again = replies.send("3", sid=sid)
+    assert first == again == "Improve (en)"
+    assert replies.send("Too slow", sid=sid + "x") == "Thank you for your answer!"
+    assert replies.send("Too slow", sid=sid + "x") == "Thank you for your answer!"
+    assert Response.all_objects.count() == 1
+
+
+LINK_ONLY = "Replies to this number are not read. Please answer through the link."
+
+
+def test_replies_to_the_shared_sender_reach_no_organization_and_the_link_still_works(
+    org, other_org, nps_survey, sending, replies, client, django_capture_on_commit_callbacks
+):
+    """Neither organization has a number of its own: both text the person from the shared one.
+    The SMS carry only the link, and a reply is given to neither organization."""
+    from distribution.models import InboundSms
+    from tests.surveys.factories import make_survey
+
+    shared = settings.TWILIO_DEFAULT_SENDER
+    acme = _invite_by_sms(org, nps_survey, django_capture_on_commit_callbacks)
+    rival_survey = make_survey(other_org, name="Rival survey")
+    rival = _invite_by_sms(other_org, rival_survey, django_capture_on_commit_callbacks)
+    messages = sending["twilio"].messages
+    assert [message["From"] for message in messages] == [shared, shared]
+    assert all("Reply with a number" not in message["Body"] for message in messages)
+    assert f"/r/{acme.personal_link.token}/" in messages[0]["Body"]
+
+    assert replies.send("9 Quick service", to=shared) == LINK_ONLY
+    assert replies.send("Really quick", to=shared) == ""  # said once, not a conversation
+    assert not Response.all_objects.exists()
+    assert not InboundSms.all_objects.exists()
+    for invitation in (acme, rival):
+        invitation.refresh_from_db()
+        invitation.personal_link.refresh_from_db()
+        assert invitation.sms_state == "" and invitation.status == InvitationStatus.SENT
+        assert invitation.personal_link.partial_answers == {}
+
+    page = client.post(
+        f"/r/{acme.personal_link.token}/",
+        {"score": "9", "liked": "Quick service", "seen": "score,liked"},
+    )
+    assert page.status_code == 302
+    assert Response.all_objects.get().organization == org
+
+
+def test_a_number_two_organizations_texted_from_is_not_answered_by_sms(
+    sent_sms, sending, replies, org, other_org, django_capture_on_commit_callbacks
+):
+    """Should two organizations ever send from the same number (set before it was refused),
+    a reply to it belongs to neither."""
+    from tests.surveys.factories import make_survey
+
+    assert "Reply with a number" in sending["twilio"].messages[0]["Body"]  # acme's own number
+    DistributionSettings.all_objects.create(organization=other_org, sms_sender=ACME_NUMBER)
+    _invite_by_sms(
+        other_org, make_survey(other_org, name="Rival"), django_capture_on_commit_callbacks
+    )
+    assert replies.send("3", to=ACME_NUMBER) == LINK_ONLY
+    assert not Response.all_objects.exists()
+    sent_sms.refresh_from_db()
+    assert sent_sms.sms_state == ""
+
+
+def test_the_shared_number_or_another_organization_number_cannot_be_an_own_sender(
+    org, other_org, cx_actor, fake_twilio
+):
+    from core.exceptions import ApplicationError
+    from core.scoping import tenant_scope
+    from distribution import configuration
+
+    DistributionSettings.all_objects.create(organization=other_org, sms_sender=RIVAL_NUMBER)
+    with tenant_scope(org):
+        for taken in (settings.TWILIO_DEFAULT_SENDER, RIVAL_NUMBER):
+            with pytest.raises(ApplicationError) as refused:
+                configuration.distribution_settings_update(
+                    actor=cx_actor, organization=org, sms_sender=taken
+                )
+            assert refused.value.extra["fields"]["sms_sender"]
+        saved = configuration.distribution_settings_update(
+            actor=cx_actor, organization=org, sms_sender=ACME_NUMBER
+        )
+    assert saved.sms_sender == ACME_NUMBER

@@ -230,3 +230,27 @@ def test_channel_figures_add_up_to_the_all_channel_figures(march_answers, read_a
     assert [part["total"]["n"] for part in by_channel] == [10, 5]
     weeks = [(p["period_start"], p["n"]) for p in everything["results"] if p["n"]]
     assert weeks == [("2026-02-09", 5), ("2026-03-09", 10)]  # ISO weeks, Monday first
+
+
+def test_a_hidden_score_gives_away_neither_its_answer_counts_nor_its_shares(
+    scoped, submit, read_api, django_capture_on_commit_callbacks, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    params = {"metric": "nps", "start": "2026-04-01", "end": "2026-04-30", "interval": "month"}
+    with django_capture_on_commit_callbacks(execute=True):
+        for score in [10, 9, 2]:
+            submit(score, at(2026, 4, 10))
+    body = get(read_api, **params).json()
+    for figures in (body["results"][0], body["total"]):
+        assert figures["n"] == 3 and figures["hidden"] is True and figures["score"] is None
+        assert figures["counts"] is None
+        assert set(figures["secondary"].values()) == {None}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for score in [7, 0]:
+            submit(score, at(2026, 4, 11))
+    body = get(read_api, **params).json()
+    for figures in (body["results"][0], body["total"]):
+        assert figures["n"] == 5 and figures["hidden"] is False
+        assert figures["counts"] == {"10": 1, "9": 1, "7": 1, "2": 1, "0": 1}
+        assert figures["secondary"]["promoters_pct"] == pytest.approx(40.0)

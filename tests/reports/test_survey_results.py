@@ -113,6 +113,12 @@ def test_score_under_five_answers_is_hidden_but_counted(viewer_client, org, surv
     nps = section(html, "q-score-heading")
     assert "Not enough answers for a score" in nps and "n = 3" in nps
     assert "score-value" not in nps
+    # The answers per value would show the hidden score.
+    assert 'id="chart-q-score"' not in nps
+    answer_many(org, survey, [7, 0])
+    assert 'id="chart-q-score"' in section(
+        viewer_client.get(url(survey)).content.decode(), "q-score-heading"
+    )
 
 
 def test_channel_filter_narrows_scores_and_counts(viewer_client, org, survey):

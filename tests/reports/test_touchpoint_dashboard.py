@@ -199,3 +199,19 @@ def test_open_cases_of_the_touchpoint_are_listed_with_a_link(viewer_client, chec
     assert "Open cases" in html
     assert f"/o/{org.slug}/cases/{case.public_id}/" in html
     assert "Rude cashier" in html
+
+
+def test_a_hidden_score_draws_no_distribution_that_would_show_it(
+    viewer_client, checkout, survey, org
+):
+    plan = MeasurementPlan.all_objects.get(touchpoint=checkout)
+    answer_many(survey, [10, 9, 2], at(2025, 3, 10))
+    rebuild(org)
+    html = viewer_client.get(url(checkout)).content.decode()
+    assert "not enough answers" in html and "n = 3" in html
+    assert f'id="chart-dist-{plan.public_id}"' not in html
+
+    answer_many(survey, [7, 0], at(2025, 3, 11))
+    rebuild(org)
+    html = viewer_client.get(url(checkout)).content.decode()
+    assert f'id="chart-dist-{plan.public_id}"' in html
