@@ -14,4 +14,4 @@ RUN SECRET_KEY=build STATIC_MANIFEST=true CXP_EMBEDDED=true python manage.py col
 USER cx
 
 EXPOSE 8000
-CMD ["gunicorn", "cxplatform.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "--config", "cxplatform/gunicorn.conf.py", "cxplatform.wsgi:application"]

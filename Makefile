@@ -10,10 +10,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: install run test lint format bench messages clean
 
+# The project is installed for its dependencies only (it runs from the checkout and ships no
+# packages), so not in editable mode, whose build warns about the same-named cxplatform/ folder.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v -i warning || true
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" 2>&1 | grep -v -i warning || true
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check ".[dev]" 2>&1 | grep -v -i warning || true
 	@$(BIN)/python -c "import django, rest_framework, celery, pytest" || (echo "install failed" && exit 1)
 	@touch $(STAMP)
 

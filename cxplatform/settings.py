@@ -1,7 +1,7 @@
 """Every deploy knob is read from the environment here, strictly (django-environ).
 
 `CXP_EMBEDDED=true` (set by `make run` when DATABASE_URL or REDIS_URL is missing) chooses the
-embedded default explicitly: SQLite under var/, Celery tasks run in-process, email to the console.
+embedded default explicitly: SQLite under var/, Celery tasks run in-process, email to var/mail/.
 Without it DATABASE_URL, REDIS_URL and SECRET_KEY are required and nothing falls back silently.
 """
 
@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -31,7 +32,8 @@ def _required(name: str) -> str:
     return value
 
 
-if EMBEDDED or DEBUG:
+# Only the embedded default may fall back to a known key; DEBUG alone never does.
+if EMBEDDED:
     SECRET_KEY = env.str("SECRET_KEY", default="embedded-development-only-not-secret")
 else:
     SECRET_KEY = _required("SECRET_KEY")
@@ -69,9 +71,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "core.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,8 +124,13 @@ if EMBEDDED:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
     REDIS_URL = _required("REDIS_URL")
+    # A Redis that hangs must not hold a request for the operating system's timeout.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
     }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -152,6 +161,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# How many reverse proxies of ours stand in front of the app. Each appends the address it saw to
+# X-Forwarded-For, so the client is the Nth entry from the right; entries further left are the
+# client's own and may be forged. 0: ignore the header and use the socket's peer address.
+# Axes lockouts, respondent rate limits and stored respondent addresses all read it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+# django-ratelimit: a cache that cannot count lets the request through rather than refusing it.
+RATELIMIT_FAIL_OPEN = True
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("fi", _("Finnish")), ("sv", _("Swedish")), ("en", _("English"))]
@@ -186,10 +203,12 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 if not STATIC_MANIFEST:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every start without it
 
-EMAIL_CONFIG = env.email_url(
-    "EMAIL_URL", default="consolemail://" if EMBEDDED or DEBUG else "smtp://127.0.0.1:25"
-)
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="smtp://127.0.0.1:25")
+if (EMBEDDED or DEBUG) and not env.str("EMAIL_URL", default=""):
+    # Each email becomes an .eml file under var/mail/ and one log line (core/mail.py).
+    EMAIL_CONFIG["EMAIL_BACKEND"] = "core.mail.EmlFileBackend"
 vars().update(EMAIL_CONFIG)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Production sends through an email provider with django-anymail: set EMAIL_BACKEND to the
 # provider's backend (e.g. anymail.backends.postmark.EmailBackend) and its ANYMAIL_* variables
@@ -197,6 +216,12 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Bounce and complaint webhooks live at /hooks/email/<provider>/tracking/ behind basic auth with
 # ANYMAIL_WEBHOOK_SECRET ("user:password"); without one a random secret refuses every call.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+# Only that provider's webhook answers (others are 404): the one EMAIL_BACKEND names, or
+# EMAIL_WEBHOOK_PROVIDER (e.g. "postmark") when mail leaves through the provider's SMTP relay.
+EMAIL_WEBHOOK_PROVIDER = env.str(
+    "EMAIL_WEBHOOK_PROVIDER",
+    default=EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else "",
+)
 ANYMAIL = {
     name.removeprefix("ANYMAIL_"): value
     for name, value in os.environ.items()
@@ -212,6 +237,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# reconnecting cost a metrics task 40 % of its time. Kept connections are closed as Django does
+# for requests, after an error or CONN_MAX_AGE (core.tasks), and at least every N tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task has a time limit: this default, or a tighter one on the task itself.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
@@ -237,7 +266,14 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.ResourceAutoSchema",
+    # JSON only: the browsable API is not offered (the docs are at /api/v1/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
@@ -267,6 +303,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "alerts.enums.CaseStatus",
         "CaseEventKindEnum": "alerts.enums.CaseEventKind",
         "ImprovementStatusEnum": "alerts.enums.ImprovementStatus",
+        "CampaignChannelEnum": "distribution.enums.CampaignChannel",
+        "ResponseChannelEnum": "surveys.enums.Channel",
     },
 }
 
@@ -274,13 +312,38 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts come only from our static files (no inline script
+# or event handler in any template), and no page may be framed but the builder's preview
+# (surveys/urls.py). Inline styles stay allowed: style="" attributes, the respondent page's brand
+# colour, and the <style> elements plotly.js and htmx add.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],  # plotly.js draws a PNG from a blob: image
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_REFERRER_POLICY = "same-origin"
 if not (DEBUG or EMBEDDED):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # TLS ends at the reverse proxy, which also redirects http:// to https:// (Django's own
+    # redirect would loop behind a proxy that sends no X-Forwarded-Proto); SECURE_SSL_REDIRECT=true
+    # turns it on all the same, the health probes excepted.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+    if not SECURE_SSL_REDIRECT:
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    # Browsers keep to https for a year, on subdomains too (SECURE_HSTS_SECONDS=0 turns it off).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
 LOGGING = {
     "version": 1,
@@ -319,8 +382,13 @@ TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")
 TWILIO_DEFAULT_SENDER = env.str("TWILIO_DEFAULT_SENDER", default="")
 TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10.0)
+# The first wait before an invitation the provider could not take (429, 5xx, timeout) is sent
+# again; it doubles with each retry, up to an hour.
+INVITATION_RETRY_SECONDS = env.int("INVITATION_RETRY_SECONDS", default=30)
 # How long a two-way SMS conversation waits for the comment before the score is recorded alone.
 SMS_COMMENT_WAIT_HOURS = env.int("SMS_COMMENT_WAIT_HOURS", default=12)
+# An email's unsubscribe link works this long after the email was sent (a signed, dated token).
+UNSUBSCRIBE_LINK_DAYS = env.int("UNSUBSCRIBE_LINK_DAYS", default=400)
 
 # Outbound HTTP to user-supplied URLs (chat webhooks; core/safe_http.py): every call times out, and
 # private or internal addresses are refused unless listed in OUTBOUND_ALLOWED_NETWORKS (CIDRs, e.g.

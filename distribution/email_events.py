@@ -5,11 +5,19 @@ signature where it has one) and normalises the provider's payload into an Anymai
 `email_event_record` acts on it. The invitation is found by the metadata we send with every
 message (`invitation`), else by the provider's message id stored at send time. Every action is
 idempotent, so a provider that redelivers a webhook changes nothing the second time.
+
+Only the configured provider's webhook is mounted (`tracking_webhook`): anymail's views of the
+other providers fail while being built (missing signing keys, boto3 not installed), so mounting
+them all made their URLs answer 500 to anyone.
 """
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 
 from core.scoping import tenant_scope
 from distribution.enums import Channel, InvitationStatus
@@ -106,3 +114,16 @@ def on_tracking_event(sender, event, esp_name: str, **kwargs) -> None:
     logger.info(
         "%s %s event for message %s: %s", esp_name, event.event_type, event.message_id, done
     )
+
+
+@csrf_exempt
+def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """`/hooks/email/<provider>/tracking/`: anymail's tracking view of the configured provider
+    (`settings.EMAIL_WEBHOOK_PROVIDER`); any other provider is 404."""
+    if not provider or provider != settings.EMAIL_WEBHOOK_PROVIDER:
+        raise Http404
+    try:
+        match = resolve(f"/{provider}/tracking/", urlconf="anymail.urls")
+    except Resolver404:
+        raise Http404 from None
+    return match.func(request, *match.args, **match.kwargs)

@@ -53,6 +53,17 @@ urlpatterns += [
     path("hooks/twilio/status/", invitation_views.TwilioStatusView.as_view(), name="twilio_status"),
 ]
 
+# The email provider's bounce and complaint reports (only the configured provider's URL answers).
+from distribution import email_events  # noqa: E402
+
+urlpatterns += [
+    path(
+        "hooks/email/<str:provider>/tracking/",
+        email_events.tracking_webhook,
+        name="email_tracking",
+    ),
+]
+
 # Sending settings and a survey's invitation email texts.
 from distribution import configuration_views  # noqa: E402
 

@@ -20,6 +20,7 @@ SECRET = "postmark:s3cret-webhook"
 @pytest.fixture(autouse=True)
 def webhook_secret(settings):
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+    settings.EMAIL_WEBHOOK_PROVIDER = "postmark"
 
 
 def post_event(client, payload: dict, *, secret: str = SECRET):
