@@ -4,8 +4,9 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import task_postrun, task_prerun
 from django.apps import apps
-from django.db import transaction
+from django.db import close_old_connections, transaction
 
 from core.scoping import tenant_scope
 
@@ -43,6 +44,27 @@ class TenantTask(Task):
             return None
         with tenant_scope(organization):
             return super().__call__(*args, organization=organization, **kwargs)
+
+    def retry(self, args: Any = None, kwargs: Any = None, *more: Any, **options: Any) -> Any:
+        # The running request holds the Organization itself, which a message cannot carry: a
+        # retry (autoretry_for included) sends its id again, as callers do.
+        if kwargs is None:
+            kwargs = dict(self.request.kwargs or {})
+        if "organization" in kwargs:
+            kwargs = {**kwargs, "organization_id": kwargs["organization"].pk}
+            del kwargs["organization"]
+        return super().retry(args, kwargs, *more, **options)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(task: Task | None = None, **kwargs: Any) -> None:
+    """With `CELERY_DB_REUSE_MAX` set, a worker keeps its database connection from task to task
+    (opening one per task cost more than a small task's work). Close it as Django does around a
+    request: once it failed or outlived `CONN_MAX_AGE`. Eager tasks run inside the caller's
+    transaction, whose connection is not theirs to close."""
+    if task is not None and not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 def enqueue_on_commit(task: Task, **kwargs: Any) -> None:

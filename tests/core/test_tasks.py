@@ -232,3 +232,42 @@ def test_a_task_enqueued_on_commit_is_run_by_a_worker(org, settings):
     row = ActivityLog.all_objects.get(organization=org, action="tests.worker.ran")
     assert row.data == {"note": "from the worker", "members": 0}
     assert row.actor_label == "system"
+
+
+attempts: list[int] = []
+retried_done = threading.Event()
+
+
+@celery_app.task(
+    base=TenantTask,
+    name="tests.core.flaky_probe",
+    queue=WORKER_QUEUE,
+    autoretry_for=(ConnectionError,),
+    retry_backoff=False,
+    default_retry_delay=0,
+    max_retries=3,
+)
+def flaky_probe(*, organization) -> None:
+    """Fails on its first run, as a task does when a provider or the database blinks."""
+    attempts.append(organization.pk)
+    if len(attempts) == 1:
+        raise ConnectionError("first attempt fails")
+    retried_done.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tenant_task_that_fails_is_retried_by_the_worker(org):
+    # The running task holds the Organization object; its retry must send the id again, or the
+    # message cannot be serialised and the retry is silently lost.
+    attempts.clear()
+    retried_done.clear()
+    with start_worker(
+        celery_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=[WORKER_QUEUE],
+        shutdown_timeout=15,
+    ):
+        flaky_probe.apply_async(kwargs={"organization_id": org.pk})
+        assert retried_done.wait(timeout=20), f"no successful retry; attempts: {attempts}"
+    assert attempts == [org.pk, org.pk]
