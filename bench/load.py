@@ -1,8 +1,9 @@
 """A small closed-loop HTTP load generator: N threads, each with its own keep-alive connection.
 
 It only ever talks to 127.0.0.1 and is bounded both in time (`duration`) and in count
-(`max_requests`). Every response must be 200; anything else, or a connection error, is counted
-as an error and the first few are kept to explain the figure.
+(`max_requests`). Every response must have the expected status (200 unless told); anything
+else, or a connection error, is counted as an error and the first few are kept to explain the
+figure. A POST sends the same body every time.
 """
 
 from __future__ import annotations
@@ -58,16 +59,28 @@ def measure(
     duration: float,
     warmup: float = 0.0,
     max_requests: int = MAX_REQUESTS,
+    method: str = "GET",
+    body: bytes | None = None,
+    expect: int = 200,
 ) -> LoadResult:
-    """Load `GET path` for `warmup` seconds (discarded), then measure it for `duration` seconds."""
+    """Load `method path` for `warmup` seconds (discarded), then measure it for `duration`
+    seconds."""
+    request = _Request(method, path, headers or {}, body, expect)
     if warmup > 0:
-        _run(port, path, headers or {}, threads, warmup, max_requests)
-    return _run(port, path, headers or {}, threads, duration, max_requests)
+        _run(port, request, threads, warmup, max_requests)
+    return _run(port, request, threads, duration, max_requests)
 
 
-def _run(
-    port: int, path: str, headers: dict[str, str], threads: int, duration: float, cap: int
-) -> LoadResult:
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes | None
+    expect: int
+
+
+def _run(port: int, request: _Request, threads: int, duration: float, cap: int) -> LoadResult:
     per_thread = max(1, cap // threads)
     workers = [_Worker() for _ in range(threads)]
     start_line = threading.Barrier(threads + 1)
@@ -84,7 +97,9 @@ def _run(
                     break
                 worker.requests += 1
                 try:
-                    connection.request("GET", path, headers=headers)
+                    connection.request(
+                        request.method, request.path, body=request.body, headers=request.headers
+                    )
                     response = connection.getresponse()
                     body = response.read()
                 except (OSError, http.client.HTTPException) as error:
@@ -93,7 +108,7 @@ def _run(
                     connection.close()  # the next request opens a fresh connection
                     continue
                 worker.latencies.append(time.perf_counter() - began)
-                if response.status != 200:
+                if response.status != request.expect:
                     worker.errors += 1
                     _sample(worker, f"HTTP {response.status}: {body[:120]!r}")
         finally:
@@ -110,7 +125,7 @@ def _run(
     elapsed = time.perf_counter() - started
     stuck = sum(thread.is_alive() for thread in pool)
     result = LoadResult(
-        path=path,
+        path=request.path,
         requests=sum(worker.requests for worker in workers),
         errors=sum(worker.errors for worker in workers) + stuck,
         elapsed=elapsed,

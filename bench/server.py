@@ -43,9 +43,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(
-    context: BenchContext, *, workers: int = 2, ready_path: str = "/livez", timeout: float = 60
+    context: BenchContext,
+    *,
+    workers: int = 2,
+    ready_path: str = "/livez",
+    timeout: float = 60,
+    environ: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """gunicorn `cxplatform.wsgi` with `workers` sync workers, answering `ready_path` with 200."""
+    """gunicorn `cxplatform.wsgi` with `workers` sync workers, answering `ready_path` with 200;
+    `environ` overrides the application's environment (a bench-only settings module, say)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="cxp-bench-") as scratch:
         log_path = Path(scratch) / "gunicorn.log"
@@ -68,7 +74,7 @@ def running_server(
                     "warning",
                 ],
                 cwd=PROJECT_ROOT,
-                env=context.environ(),
+                env=context.environ(**(environ or {})),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

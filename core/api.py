@@ -1,19 +1,23 @@
-"""API plumbing shared by every app: the error format and pagination."""
+"""API plumbing shared by every app: the error format (the site's error pages too), pagination."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
+from core.middleware import UnstorableInput
 
 
-def _flatten(detail) -> dict | list | str:
+def flatten_errors(detail) -> dict | list | str:
+    """DRF's error details as plain JSON (ErrorDetail strings become str)."""
     if isinstance(detail, dict):
-        return {key: _flatten(value) for key, value in detail.items()}
+        return {key: flatten_errors(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return [_flatten(item) for item in detail]
+        return [flatten_errors(item) for item in detail]
     return str(detail)
 
 
@@ -43,7 +47,7 @@ def exception_handler(exc, context) -> Response | None:
         body = {
             "message": "The request has invalid fields.",
             "code": "invalid",
-            "extra": {"fields": _flatten(fields)},
+            "extra": {"fields": flatten_errors(fields)},
         }
         return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
 
@@ -56,12 +60,50 @@ def exception_handler(exc, context) -> Response | None:
     return Response(body, status=exc.status_code, headers=headers)
 
 
+# The site's error pages (handler400/403/404/500 in cxplatform/urls.py): API paths answer in the
+# error format, pages render templates/<status>.html in the visitor's language.
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_error(message: str, code: str, status_code: int) -> JsonResponse:
+    return JsonResponse({"message": message, "code": code, "extra": {}}, status=status_code)
+
+
+def bad_request(request, exception=None):
+    """400, or 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE (Django raises RequestDataTooBig)."""
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The request is too large.")
+        code, status_code = "too_large", status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    elif isinstance(exception, UnstorableInput):
+        message, code, status_code = str(exception), "invalid", status.HTTP_400_BAD_REQUEST
+    else:  # other refusals (a bad Host, too many fields...) are not explained to the sender
+        message, code, status_code = _("Bad request."), "bad_request", status.HTTP_400_BAD_REQUEST
+    if _is_api(request):
+        return _api_error(message, code, status_code)
+    return render(request, "400.html", {"message": message}, status=status_code)
+
+
+def permission_denied(request, exception=None):
+    if _is_api(request):
+        message = _("You do not have permission to perform this action.")
+        return _api_error(message, "permission_denied", status.HTTP_403_FORBIDDEN)
+    return defaults.permission_denied(request, exception)
+
+
 def not_found(request, exception=None):
-    """The site's 404 (`handler404`): API paths that match no route answer in the error format too."""
-    if request.path.startswith("/api/"):
-        body = {"message": "Not found.", "code": "not_found", "extra": {}}
-        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    if _is_api(request):
+        return _api_error("Not found.", "not_found", status.HTTP_404_NOT_FOUND)
     return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """500.html renders without a request: no context processor may touch a failing database."""
+    if _is_api(request):
+        return _api_error(_("Server error."), "server_error", status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
 
 
 class CursorPagination(pagination.CursorPagination):

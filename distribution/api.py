@@ -12,8 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
-from core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from core.idempotency import idempotent_response
+from core.idempotency import IdempotentCreateMixin
 from distribution import selectors, services
 from distribution.enums import Channel, ConsentSource
 from distribution.models import Contact, Segment
@@ -110,20 +109,15 @@ CONTACT_FILTERS = [
         description="Attribute equals value, e.g. attr.plan=gold (repeat for several).",
     ),
 ]
-IDEMPOTENCY = OpenApiParameter(
-    IDEMPOTENCY_HEADER,
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="Send the same key again to get the first answer again (409 if the body differs).",
-)
 
 
+@extend_schema(tags=["Contacts"])
 @extend_schema_view(
     list=extend_schema(parameters=CONTACT_FILTERS),
-    create=extend_schema(parameters=[IDEMPOTENCY]),
     destroy=extend_schema(description="Erase the contact and their personal data (GDPR)."),
 )
 class ContactViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -170,13 +164,6 @@ class ContactViewSet(
             organization=self.organization, public_id=self.kwargs["public_id"]
         )
 
-    def create(self, request, *args, **kwargs):
-        return idempotent_response(
-            request,
-            organization=self.organization,
-            respond=lambda: super(ContactViewSet, self).create(request, *args, **kwargs),
-        )
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         for flag in ("email_opted_out", "sms_opted_out", "opt_out_reason"):
@@ -212,7 +199,9 @@ class ContactViewSet(
         return Response(data, headers={"Cache-Control": "no-store"})
 
 
+@extend_schema(tags=["Segments"])
 class SegmentViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

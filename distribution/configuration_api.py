@@ -7,6 +7,7 @@ from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
+from core.idempotency import IdempotentCreateMixin
 from distribution import configuration
 from distribution.models import SurveyEmailTemplate
 from surveys.models import Survey
@@ -48,6 +49,7 @@ class _SingletonSchema(AutoSchema):
         return False
 
 
+@extend_schema(tags=["Distribution settings"])
 class DistributionSettingsViewSet(OrganizationViewSet):
     """The organization's sending settings: contact-frequency rules, link expiry, SMS sender."""
 
@@ -118,6 +120,7 @@ class EmailTemplateTextsSerializer(serializers.Serializer):
     )
 
 
+@extend_schema(tags=["Email templates"])
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -134,6 +137,7 @@ class EmailTemplateTextsSerializer(serializers.Serializer):
     destroy=extend_schema(description="The language goes back to the default texts."),
 )
 class EmailTemplateViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from core.idempotency import idempotent_response
+from core.idempotency import IdempotentCreateMixin, idempotent
 from distribution import invitations, services
 from distribution.enums import CampaignChannel, ConsentSource, InvitationStatus
 from distribution.models import Campaign, Contact, Invitation, Segment
@@ -30,10 +30,12 @@ class InvitationSerializer(serializers.Serializer):
     skip_reason = serializers.CharField(read_only=True)
     failure_reason = serializers.CharField(read_only=True)
     channel = serializers.CharField(read_only=True)
-    contact = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    survey = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    touchpoint = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
-    campaign = serializers.SlugRelatedField(slug_field="public_id", read_only=True)
+    contact = serializers.CharField(source="contact.public_id", read_only=True, allow_null=True)
+    survey = serializers.CharField(source="survey.public_id", read_only=True)
+    touchpoint = serializers.CharField(
+        source="touchpoint.public_id", read_only=True, allow_null=True
+    )
+    campaign = serializers.CharField(source="campaign.public_id", read_only=True, allow_null=True)
     scheduled_for = serializers.DateTimeField(read_only=True)
     sent_at = serializers.DateTimeField(read_only=True)
     answered_at = serializers.DateTimeField(read_only=True)
@@ -74,11 +76,14 @@ class InvitationCreateSerializer(serializers.Serializer):
 
     def validate_delay(self, value: str) -> timedelta:
         text = str(value).strip()
-        if text.isdigit():
-            return timedelta(seconds=int(text))
-        parsed = parse_duration(text)
+        try:
+            parsed = timedelta(seconds=int(text)) if text.isdigit() else parse_duration(text)
+        except (OverflowError, ValueError):  # more days than a timedelta holds, "²"
+            parsed = None
         if parsed is None:
             raise serializers.ValidationError("Seconds or an ISO 8601 duration (PT2H).")
+        if not timedelta(0) <= parsed <= invitations.MAX_DELAY:
+            raise serializers.ValidationError("The delay is from 0 to 60 days.")
         return parsed
 
     def validate(self, attrs):
@@ -196,6 +201,7 @@ def _survey_from(organization, attrs) -> tuple[Survey, Touchpoint | None]:
     return survey, touchpoint
 
 
+@extend_schema(tags=["Invitations"])
 @extend_schema_view(
     list=extend_schema(parameters=INVITATION_FILTERS),
     create=extend_schema(
@@ -239,12 +245,8 @@ class InvitationViewSet(
             raise Http404
         return invitation
 
+    @idempotent
     def create(self, request, *args, **kwargs):
-        return idempotent_response(
-            request, organization=self.organization, respond=lambda: self._trigger(request)
-        )
-
-    def _trigger(self, request) -> Response:
         incoming = InvitationCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         attrs = incoming.validated_data
@@ -268,11 +270,16 @@ class InvitationViewSet(
         )
 
 
+@extend_schema(tags=["Campaigns"])
 @extend_schema_view(
     create=extend_schema(description="A draft campaign; preview it, then send it."),
 )
 class CampaignViewSet(
-    OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
+    IdempotentCreateMixin,
+    OrganizationViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
 ):
     """Campaigns: a survey sent to a segment or a list of contacts, now or at a set time."""
 

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
+from core.idempotency import IdempotentCreateMixin, idempotent
 from journeys import selectors, services
 from journeys.enums import (
     Channel,
@@ -241,6 +242,7 @@ class MeasurementPlanFilter(django_filters.FilterSet):
 
 
 class _CrudViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -251,6 +253,7 @@ class _CrudViewSet(
     policy = policies.JOURNEYS
 
 
+@extend_schema(tags=["Journeys"])
 class JourneyViewSet(_CrudViewSet):
     """Journeys. `status` archives or restores; deleting removes stages and touchpoints too and
     is refused (409 `touchpoint_has_responses`) when a touchpoint has feedback."""
@@ -287,6 +290,7 @@ class JourneyViewSet(_CrudViewSet):
         services.journey_delete(actor=self.actor, journey=instance)
 
     @extend_schema(request=JourneyCopySerializer, responses={201: JourneySerializer})
+    @idempotent
     @action(detail=True, methods=["post"])
     def copy(self, request, *args, **kwargs):
         """Copy stages, active touchpoints and measurement plans into a new journey."""
@@ -298,6 +302,7 @@ class JourneyViewSet(_CrudViewSet):
         return Response(JourneySerializer(copy).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["Stages"])
 class StageViewSet(_CrudViewSet):
     """Stages of journeys; a new stage goes last. Reorder with the move action."""
 
@@ -337,6 +342,7 @@ class StageViewSet(_CrudViewSet):
         return Response(StageSerializer(stage, context=self.get_serializer_context()).data)
 
 
+@extend_schema(tags=["Touchpoints"])
 class TouchpointViewSet(_CrudViewSet):
     """Touchpoints with their measurement plans nested (read-only here; write them at
     /measurement-plans/). Deleting one with feedback is refused (409): archive it instead."""
@@ -392,6 +398,7 @@ class TouchpointViewSet(_CrudViewSet):
         )
 
 
+@extend_schema(tags=["Measurement plans"])
 class MeasurementPlanViewSet(_CrudViewSet):
     """Which metric is measured at a touchpoint, with baseline and target (one plan per metric
     and touchpoint; values in the metric's own scale, e.g. NPS -100..100, CES 1..7)."""

@@ -1,11 +1,9 @@
-"""DRF views of surveys, versions, questions and responses.
+"""DRF views of surveys, versions and questions (responses are in `surveys.response_api`).
 
 API_ROUTES is registered under /api/v1/orgs/<org_slug>/ by cxplatform.api_urls.
 """
 
 from django.http import Http404
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -16,36 +14,18 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response as APIResponse
 
-from core.api import CursorPagination
 from core.exceptions import ApplicationError
-from journeys.models import Touchpoint
-from surveys import importing, selectors, services
-from surveys.enums import Channel, QuestionType
-from surveys.models import Answer, Question, Response, Survey, SurveyVersion
+from core.idempotency import IdempotentCreateMixin, idempotent
+from surveys import selectors, services
+from surveys.enums import QuestionType
+from surveys.models import Question, Survey, SurveyVersion
+from surveys.response_api import ROUTES as RESPONSE_ROUTES
+from surveys.response_api import AnswerSerializer  # noqa: F401 (distribution.services reads answers alike)
+from surveys.response_api import touchpoint_from_id as _touchpoint
 from tenancy import policies
 from tenancy.api import OrganizationViewSet
-
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    description="Send the same key again to get the first response back (200, not 201).",
-)
-
-
-def _touchpoint(organization, public_id: str | None):
-    if not public_id:
-        return None
-    touchpoint = Touchpoint.objects.filter(organization=organization, public_id=public_id).first()
-    if touchpoint is None:
-        raise ApplicationError(
-            "No such touchpoint.", code="invalid_touchpoint", extra={"field": "touchpoint"}
-        )
-    return touchpoint
-
 
 # --- serializers ---
 
@@ -110,6 +90,9 @@ class SurveySerializer(serializers.Serializer):
     )
     link_url = serializers.SerializerMethodField()
     current_version = serializers.SerializerMethodField()
+    response_count = serializers.IntegerField(
+        read_only=True, help_text="Responses saved (a counter: reading it counts nothing)."
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -126,85 +109,15 @@ class SurveySerializer(serializers.Serializer):
         return survey.current_version.public_id if survey.current_version_id else None
 
 
-class AnswerSerializer(serializers.Serializer):
-    question = serializers.SerializerMethodField()
-    key = serializers.SerializerMethodField()
-    value = serializers.SerializerMethodField()
-
-    def get_question(self, answer: Answer) -> str:
-        return answer.question.public_id
-
-    def get_key(self, answer: Answer) -> str:
-        return answer.question.key
-
-    @extend_schema_field(OpenApiTypes.ANY)
-    def get_value(self, answer: Answer):
-        question_type = answer.question.type
-        if question_type == QuestionType.WOMI:
-            return {"recommend": answer.value_int, "discourage": answer.value_int_2}
-        if question_type == QuestionType.MULTIPLE_CHOICE:
-            return answer.value_choices
-        if question_type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE):
-            return answer.value_text
-        return answer.value_int
-
-
-class ResponseSerializer(serializers.Serializer):
-    id = serializers.CharField(source="public_id", read_only=True)
-    survey = serializers.SerializerMethodField()
-    version = serializers.SerializerMethodField()
-    touchpoint = serializers.SerializerMethodField()
-    channel = serializers.CharField()
-    language = serializers.CharField()
-    submitted_at = serializers.DateTimeField()
-    hidden_fields = serializers.DictField()
-    answers = AnswerSerializer(many=True)
-
-    def get_survey(self, response: Response) -> str:
-        return response.survey.public_id
-
-    def get_version(self, response: Response) -> int:
-        return response.version.number
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_touchpoint(self, response: Response) -> str | None:
-        return response.touchpoint.public_id if response.touchpoint_id else None
-
-
-class AnswerInputSerializer(serializers.Serializer):
-    question = serializers.CharField(help_text="A question id (q_...) or its key.")
-    value = serializers.JSONField(
-        allow_null=True,
-        help_text='An integer for scales (yes/no: true/false, 1/0 or "yes"/"no"); '
-        'WOMI {"recommend": n, "discourage": n}; a choice value; a list of choice values; text.',
-    )
-
-
-class ResponseCreateSerializer(serializers.Serializer):
-    survey = serializers.CharField(help_text="A survey id (srv_...).")
-    touchpoint = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    submitted_at = serializers.DateTimeField(required=False, allow_null=True)
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
-    language = serializers.CharField(max_length=2)
-    hidden_fields = serializers.DictField(required=False)
-    answers = AnswerInputSerializer(many=True)
-
-
-class ImportReportSerializer(serializers.Serializer):
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    duplicates = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    errors = serializers.ListField(child=serializers.DictField())
-
-
 # --- surveys ---
 
 
+@extend_schema(tags=["Surveys"])
 @extend_schema_view(
     create=extend_schema(description="A new draft survey, blank or from a `template`."),
 )
 class SurveyViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -288,6 +201,7 @@ class SurveyViewSet(
         return APIResponse(services.survey_export(self.get_object()))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: SurveySerializer})
+    @idempotent
     @action(detail=False, methods=["post"], url_path="import")
     def import_definition(self, request, *args, **kwargs):
         """A new draft survey from an exported file; 400 `invalid_survey_file` lists errors."""
@@ -314,7 +228,7 @@ class SurveyChildMixin:
         return self._survey
 
 
-@extend_schema(parameters=[SURVEY_ID])
+@extend_schema(parameters=[SURVEY_ID], tags=["Survey versions"])
 class VersionViewSet(
     SurveyChildMixin, OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin
 ):
@@ -338,8 +252,9 @@ class VersionViewSet(
         return found
 
 
-@extend_schema(parameters=[SURVEY_ID])
+@extend_schema(parameters=[SURVEY_ID], tags=["Survey questions"])
 class QuestionViewSet(
+    IdempotentCreateMixin,
     SurveyChildMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
@@ -406,174 +321,9 @@ class QuestionViewSet(
         return APIResponse(QuestionSerializer(question).data)
 
 
-# --- responses ---
-
-
-class ResponsePagination(CursorPagination):
-    ordering = ("-submitted_at", "-id")
-
-
-def _moment(value: str, field: str, organization, end_of_day: bool = False):
-    parsed = parse_datetime(value)
-    if parsed is None and (day := parse_date(value)) is not None:
-        parsed = timezone.datetime.combine(day, timezone.datetime.min.time())
-        if end_of_day:
-            parsed += timezone.timedelta(days=1)
-    if parsed is None:
-        raise ApplicationError(
-            "Use an ISO 8601 date or time.", code="invalid_filter", extra={"field": field}
-        )
-    return timezone.make_aware(parsed, organization.zone) if timezone.is_naive(parsed) else parsed
-
-
-RESPONSE_FILTERS = [
-    OpenApiParameter("survey", OpenApiTypes.STR, description="A survey id (srv_...)."),
-    OpenApiParameter("touchpoint", OpenApiTypes.STR, description="A touchpoint id (tp_...)."),
-    OpenApiParameter("channel", OpenApiTypes.STR, enum=Channel.values),
-    OpenApiParameter(
-        "submitted_after",
-        OpenApiTypes.STR,
-        description="ISO 8601 time or date (inclusive; dates in the organization's time zone).",
-    ),
-    OpenApiParameter(
-        "submitted_before",
-        OpenApiTypes.STR,
-        description="ISO 8601 time (exclusive) or date (that whole day included).",
-    ),
-]
-
-
-@extend_schema_view(
-    list=extend_schema(parameters=RESPONSE_FILTERS),
-    create=extend_schema(
-        request=ResponseCreateSerializer,
-        responses={201: ResponseSerializer, 200: ResponseSerializer},
-        parameters=[IDEMPOTENCY],
-        description="Feedback collected elsewhere (call centre, kiosk, integrations). "
-        "Validated like a web answer; 400 `invalid_answers` gives messages per question key "
-        "in `extra.fields`. A repeated `Idempotency-Key` returns the first response with 200.",
-    ),
-)
-class ResponseViewSet(
-    OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin
-):
-    """Responses with their answers, newest first, cursor-paginated."""
-
-    policy = policies.RESPONSES
-    serializer_class = ResponseSerializer
-    pagination_class = ResponsePagination
-
-    def get_serializer_class(self):
-        if self.action == "create":
-            return ResponseCreateSerializer
-        return ResponseSerializer
-
-    def get_queryset(self):
-        if self.schema_only:
-            return Response.all_objects.none()
-        params = self.request.query_params
-        survey = touchpoint = None
-        if params.get("survey"):
-            survey = Survey.objects.filter(public_id=params["survey"]).first()
-            if survey is None:
-                raise ApplicationError(
-                    "No such survey.", code="invalid_filter", extra={"field": "survey"}
-                )
-        if params.get("touchpoint"):
-            touchpoint = _touchpoint(self.organization, params["touchpoint"])
-        return selectors.response_list(
-            organization=self.organization,
-            survey=survey,
-            touchpoint=touchpoint,
-            channel=params.get("channel") or None,
-            submitted_after=_moment(params["submitted_after"], "submitted_after", self.organization)
-            if params.get("submitted_after")
-            else None,
-            submitted_before=_moment(
-                params["submitted_before"], "submitted_before", self.organization, end_of_day=True
-            )
-            if params.get("submitted_before")
-            else None,
-        )
-
-    def get_object(self):
-        return selectors.access_response(
-            organization=self.organization, public_id=self.kwargs["public_id"]
-        )
-
-    def create(self, request, *args, **kwargs):
-        serializer = ResponseCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        survey = Survey.objects.filter(public_id=data["survey"]).first()
-        if survey is None:
-            raise ApplicationError(
-                "No such survey.", code="invalid_survey", extra={"field": "survey"}
-            )
-        version = survey.current_version
-        by_id = {q.public_id: q.key for q in version.questions.all()} if version is not None else {}
-        answers = {}
-        for item in data["answers"]:
-            key = by_id.get(item["question"], item["question"])
-            answers[key] = item["value"]
-        response = services.response_submit(
-            organization=self.organization,
-            survey=survey,
-            answers=answers,
-            channel=data["channel"],
-            language=data["language"],
-            touchpoint=_touchpoint(self.organization, data.get("touchpoint")),
-            hidden_fields=data.get("hidden_fields"),
-            submitted_at=data.get("submitted_at"),
-            # Namespaced so a client's key can never match a web submission's or an import's.
-            idempotency_key=f"api:{key}"
-            if (key := request.headers.get("Idempotency-Key"))
-            else None,
-        )
-        body = ResponseSerializer(
-            selectors.access_response(organization=self.organization, public_id=response.public_id)
-        ).data
-        return APIResponse(
-            body, status=status.HTTP_200_OK if response.replayed else status.HTTP_201_CREATED
-        )
-
-    @extend_schema(
-        request={
-            "multipart/form-data": inline_serializer(
-                "ResponseImport",
-                {"survey": serializers.CharField(), "file": serializers.FileField()},
-            )
-        },
-        responses=ImportReportSerializer,
-        description=importing.__doc__,
-    )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="import",
-        parser_classes=[MultiPartParser, FormParser],
-    )
-    def import_csv(self, request, *args, **kwargs):
-        """Historical responses from CSV: valid rows are saved, the others reported per row."""
-        survey = Survey.objects.filter(public_id=request.data.get("survey", "")).first()
-        if survey is None:
-            raise ApplicationError(
-                "No such survey.", code="invalid_survey", extra={"field": "survey"}
-            )
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise ApplicationError(
-                "Attach the CSV as `file`.", code="invalid", extra={"field": "file"}
-            )
-        report = importing.responses_import_csv(
-            actor=self.actor, organization=self.organization, survey=survey, file=upload
-        )
-        return APIResponse(ImportReportSerializer(report).data)
-
-
 API_ROUTES: list[tuple[str, type, str]] = [  # (url prefix, viewset, basename)
     ("surveys", SurveyViewSet, "survey"),
     (r"surveys/(?P<survey_id>[^/.]+)/versions", VersionViewSet, "survey-version"),
     (r"surveys/(?P<survey_id>[^/.]+)/questions", QuestionViewSet, "survey-question"),
-    ("responses", ResponseViewSet, "response"),
+    *RESPONSE_ROUTES,
 ]

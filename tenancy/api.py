@@ -86,6 +86,7 @@ class OrganizationViewSet(OrganizationAPIMixin, viewsets.GenericViewSet):
     lookup_url_kwarg = "public_id"
 
 
+@extend_schema(tags=["Organization"])
 class OrganizationDetailAPI(OrganizationAPIView):
     """The organization the URL names."""
 
@@ -96,6 +97,7 @@ class OrganizationDetailAPI(OrganizationAPIView):
         return Response(OrganizationSerializer(self.organization).data)
 
 
+@extend_schema(tags=["Members"])
 class MembershipViewSet(OrganizationViewSet, mixins.ListModelMixin):
     """Members of the organization and their roles (read-only; people are managed in the browser)."""
 
@@ -108,6 +110,7 @@ class MembershipViewSet(OrganizationViewSet, mixins.ListModelMixin):
         return membership_list(organization=self.organization)
 
 
+@extend_schema(tags=["Activity"])
 class ActivityViewSet(OrganizationViewSet, mixins.ListModelMixin):
     """The audit log, newest first (keys can't read it: it needs the manage-organization permission)."""
 

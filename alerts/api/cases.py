@@ -13,6 +13,7 @@ from alerts.api.common import MemberField, NewestFirst, TenantRelatedField, publ
 from alerts.enums import CaseEventKind, CaseStatus, ContactMethod, ContactOutcome, Priority
 from alerts.models import Case, CaseEvent, ImprovementItem, RootCause
 from alerts.services import cases as case_services
+from core.idempotency import idempotent
 from distribution.models import Contact
 from journeys.models import Touchpoint
 from surveys.models import Response as SurveyResponse
@@ -271,6 +272,7 @@ class CaseViewSet(
     def retrieve(self, request, *args, **kwargs):
         return self._detail(self.get_object())
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         case = case_services.case_create(
             actor=self.actor,

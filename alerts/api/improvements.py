@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from alerts import selectors
 from alerts.api.common import MemberField, NewestFirst, TenantRelatedField
 from alerts.enums import ImprovementStatus
+from core.idempotency import IdempotentCreateMixin, idempotent
 from alerts.models import ImprovementItem, RootCause
 from alerts.services import rules as services
 from alerts.taxonomies import STARTER_TAXONOMIES
@@ -52,6 +53,7 @@ class RootCauseFilterSerializer(serializers.Serializer):
 )
 @extend_schema(tags=[ROOT_CAUSES_TAG])
 class RootCauseViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -103,6 +105,7 @@ class RootCauseViewSet(
         description="Adds the starter list of an industry; causes that exist are kept.",
     )
     @action(detail=False, methods=["post"], url_path="load-starter")
+    @idempotent
     def load_starter(self, request, *args, **kwargs):
         incoming = RootCauseStarterSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -141,6 +144,7 @@ class ImprovementFilterSerializer(serializers.Serializer):
 )
 @extend_schema(tags=[IMPROVEMENTS_TAG])
 class ImprovementViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

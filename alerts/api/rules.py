@@ -20,6 +20,7 @@ from alerts.enums import (
 from alerts.models import Alert, AlertRule, Case
 from alerts.preview import rule_preview
 from alerts.services import rules as rule_services
+from core.idempotency import IdempotentCreateMixin
 from journeys.models import Journey, Touchpoint
 from surveys.models import Survey
 from tenancy import policies
@@ -133,6 +134,7 @@ class RulePreviewSerializer(serializers.Serializer):
 )
 @extend_schema(tags=[RULES_TAG])
 class AlertRuleViewSet(
+    IdempotentCreateMixin,
     OrganizationViewSet,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

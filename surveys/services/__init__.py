@@ -23,7 +23,9 @@ from surveys.services.building import (
 from surveys.services.responses import (
     personal_link_create,
     personal_link_save_partial,
+    response_prepare,
     response_submit,
+    responses_save,
     survey_response_counts_refresh,
 )
 
@@ -34,7 +36,9 @@ __all__ = [
     "question_move",
     "question_remove",
     "question_update",
+    "response_prepare",
     "response_submit",
+    "responses_save",
     "survey_close",
     "survey_create",
     "survey_create_from_template",

@@ -1,22 +1,39 @@
-"""Personal links and responses: what respondents, integrations and imports write."""
+"""Personal links and responses: what respondents, integrations and imports write.
 
+Submitting is two steps. `response_prepare` validates one response against its survey's
+current version, whose questions are read once per process (a published version never
+changes). `responses_save` writes any number of prepared responses in one SQL statement:
+the responses, their answers, the surveys' counters, answered personal links and an API
+Idempotency-Key row. A personal link answers once and an idempotency key makes one response:
+the unique indexes settle both (ON CONFLICT DO NOTHING), so nothing is looked up first and a
+race ends where a retry does. `response_submit` does both steps for one response.
+"""
+
+import json
 import logging
 import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.idempotency import IdempotencyClaim
+from core.ids import new_public_id
+from core.models import IdempotencyKey
+from core.tasks import enqueue_on_commit
 from surveys import definitions
-from surveys.enums import Channel, SurveyStatus
+from surveys.enums import Channel, QuestionType, SurveyStatus, VersionStatus
 from surveys.exceptions import AnswerErrors
-from surveys.instruments import evaluate
-from surveys.models import Answer, PersonalLink, Response, Survey
+from surveys.instruments import SCALE_TYPES, Cleaned, evaluate, is_blank
+from surveys.models import Answer, PersonalLink, Question, Response, Survey, SurveyVersion
 from surveys.services.building import _check_touchpoint
 from surveys.signals import response_submitted
 from tenancy.models import Organization
@@ -25,6 +42,14 @@ HIDDEN_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
 MAX_HIDDEN_FIELDS = 30
 MAX_HIDDEN_VALUE = 500
 FUTURE_SKEW = timedelta(minutes=5)  # clocks of kiosks and call-centre systems drift a little
+MAX_IDEMPOTENCY_KEY = Response._meta.get_field("idempotency_key").max_length
+CHANNELS = frozenset(Channel.values)  # `Channel.values` builds a new list on every read
+
+RESPONSE_TABLE = Response._meta.db_table
+ANSWER_TABLE = Answer._meta.db_table
+SURVEY_TABLE = Survey._meta.db_table
+LINK_TABLE = PersonalLink._meta.db_table
+KEY_TABLE = IdempotencyKey._meta.db_table
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +137,94 @@ def personal_link_save_partial(*, link: PersonalLink, answers: dict[str, Any]) -
 # --- responses -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Definition:
+    """What answering a version needs: its questions in order, found by key or by public id."""
+
+    version: SurveyVersion
+    questions: tuple[Question, ...]
+    by_key: dict[str, Question]
+    keys_by_public_id: dict[str, str]
+
+
+DEFINITIONS_KEPT = 500
+_definitions: dict[str, Definition] = {}
+_definitions_lock = threading.Lock()
+
+
+def version_definition(version: SurveyVersion) -> Definition:
+    """The version's questions. A published version never changes, so its definition is read
+    once per process (keyed by its random public id, the oldest of `DEFINITIONS_KEPT` forgotten
+    first); a draft's is read every time."""
+    found = _definitions.get(version.public_id)
+    if found is not None:
+        return found
+    questions = tuple(
+        Question.objects.filter(organization_id=version.organization_id, version=version).order_by(
+            "position", "id"
+        )
+    )
+    definition = Definition(
+        version=version,
+        questions=questions,
+        by_key={question.key: question for question in questions},
+        keys_by_public_id={question.public_id: question.key for question in questions},
+    )
+    if version.status == VersionStatus.PUBLISHED:
+        with _definitions_lock:
+            _definitions[version.public_id] = definition
+            while len(_definitions) > DEFINITIONS_KEPT:
+                del _definitions[next(iter(_definitions))]
+    return definition
+
+
+@dataclass
+class PreparedResponse:
+    """A validated response that `responses_save` writes (its public id is made here, so an
+    answer can name it before the row exists)."""
+
+    organization: Organization
+    survey: Survey
+    definition: Definition
+    touchpoint: Any
+    channel: str
+    language: str
+    submitted_at: datetime
+    hidden_fields: dict[str, str]
+    answers: dict[str, Cleaned]  # by question key, in question order
+    idempotency_key: str | None
+    personal_link: PersonalLink | None
+    ip: str | None
+    user_agent: str
+    public_id: str = field(default_factory=lambda: new_public_id("rsp"))
+
+    def saved(self, pk: int) -> Response:
+        """The saved row as a model instance, without reading it back."""
+        now = timezone.now()
+        response = Response(
+            pk=pk,
+            public_id=self.public_id,
+            organization=self.organization,
+            survey=self.survey,
+            version=self.survey.current_version,
+            touchpoint=self.touchpoint,
+            channel=self.channel,
+            language=self.language,
+            submitted_at=self.submitted_at,
+            hidden_fields=self.hidden_fields,
+            idempotency_key=self.idempotency_key,
+            personal_link=self.personal_link,
+            ip_address=self.ip,
+            user_agent=self.user_agent,
+            created_at=now,
+            updated_at=now,
+        )
+        response._state.adding = False
+        response._state.db = connection.alias
+        response.replayed = False
+        return response
+
+
 def _existing_response(
     organization: Organization, personal_link: PersonalLink | None, idempotency_key: str | None
 ) -> Response | None:
@@ -141,6 +254,273 @@ def _answerable_version(survey: Survey, channel: str, personal_link: PersonalLin
     return survey.current_version
 
 
+def _text_for_a_number(questions, answers: dict[str, Any]) -> dict[str, list[str]]:
+    """JSON clients send numbers as numbers: "9" for a scale is refused, never read as 9
+    (docs/METRICS.md). Forms, SMS and CSV files only have text, so only the API asks this."""
+    errors = {}
+    for question in questions:
+        raw = answers.get(question.key)
+        if question.type not in SCALE_TYPES or is_blank(raw):
+            continue
+        parts = [raw]
+        if question.type == QuestionType.WOMI and isinstance(raw, dict | list | tuple):
+            parts = list(raw.values()) if isinstance(raw, dict) else list(raw)
+        if any(isinstance(part, str) for part in parts):
+            errors[question.key] = [_("Enter a whole number.")]
+    return errors
+
+
+def response_prepare(
+    *,
+    organization: Organization,
+    survey: Survey,
+    answers: dict[str, Any],
+    channel: str,
+    language: str,
+    touchpoint=None,
+    personal_link: PersonalLink | None = None,
+    hidden_fields: dict | None = None,
+    submitted_at: datetime | None = None,
+    idempotency_key: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+    json_answers: bool = False,
+) -> PreparedResponse:
+    """Validate one response against the survey's current version; nothing is written.
+
+    Answers to questions hidden by their condition are dropped. Raises AnswerErrors
+    (`invalid_answers`, field messages per question key) or ApplicationError for a closed,
+    unpublished or expired survey or link. With `json_answers` (the API), a scale answered
+    with text is refused. IP address and user agent are kept only when the organization
+    stores respondent metadata.
+    """
+    version = _answerable_version(survey, channel, personal_link)
+    definition = version_definition(version)
+    if not isinstance(answers, dict):
+        raise AnswerErrors({"answers": [_("Give the answers as an object keyed by question.")]})
+    result = evaluate(definition.questions, answers)
+    errors = dict(result.errors)
+    if json_answers:
+        for key, messages in _text_for_a_number(definition.questions, answers).items():
+            errors.setdefault(key, messages)
+    if channel not in CHANNELS:
+        errors["channel"] = [_("Unknown channel.")]
+    if language not in version.languages:
+        errors["language"] = [
+            _("The survey is offered in %(languages)s.")
+            % {"languages": ", ".join(version.languages)}
+        ]
+    now = timezone.now()
+    if submitted_at is not None and submitted_at > now + FUTURE_SKEW:
+        errors["submitted_at"] = [_("The time of the response is in the future.")]
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        errors["idempotency_key"] = [_("Use 1 to %(n)s characters.") % {"n": MAX_IDEMPOTENCY_KEY}]
+    try:
+        hidden = {**_clean_hidden_fields(hidden_fields)}
+    except ApplicationError as invalid:
+        errors["hidden_fields"] = [invalid.message]
+        hidden = {}
+    if errors:
+        raise AnswerErrors(errors)
+    if personal_link is not None:
+        hidden.update(personal_link.hidden_fields)  # the invitation's values are authoritative
+        touchpoint = touchpoint or personal_link.touchpoint
+    touchpoint = touchpoint or survey.touchpoint
+    _check_touchpoint(organization, touchpoint)
+    keep_metadata = organization.store_respondent_metadata
+    return PreparedResponse(
+        organization=organization,
+        survey=survey,
+        definition=definition,
+        touchpoint=touchpoint,
+        channel=channel,
+        language=language,
+        submitted_at=submitted_at or now,
+        hidden_fields=hidden,
+        answers=result.cleaned,
+        idempotency_key=idempotency_key or None,
+        personal_link=personal_link,
+        ip=(ip or None) if keep_metadata else None,
+        user_agent=(user_agent or "")[:500] if keep_metadata else "",
+    )
+
+
+# The columns `responses_save` writes, with their types for json_to_recordset().
+RESPONSE_COLUMNS = {
+    "public_id": "varchar",
+    "survey_id": "bigint",
+    "version_id": "bigint",
+    "touchpoint_id": "bigint",
+    "channel": "varchar",
+    "language": "varchar",
+    "submitted_at": "timestamptz",
+    "hidden_fields": "jsonb",
+    "idempotency_key": "varchar",
+    "personal_link_id": "bigint",
+    "ip_address": "inet",
+    "user_agent": "varchar",
+}
+ANSWER_COLUMNS = {
+    "question_id": "bigint",
+    "value_int": "integer",
+    "value_int_2": "integer",
+    "value_text": "text",
+    "value_choices": "jsonb",
+}
+
+
+def _record_types(columns: dict[str, str]) -> str:
+    return ", ".join(f"{name} {kind}" for name, kind in columns.items())
+
+
+def _save_statement(
+    organization: Organization,
+    prepared: Sequence[PreparedResponse],
+    claim: IdempotencyClaim | None,
+) -> tuple[str, list]:
+    """One INSERT with data-modifying CTEs: the responses (a row a unique index already holds,
+    the same personal link or idempotency key, is skipped), their answers (joined to the rows
+    actually inserted), the surveys' `response_count`, the answered personal links and the
+    Idempotency-Key row. One statement is atomic on its own: no transaction round trips. The
+    rows travel as one JSON document each for responses and answers: a thousand rows as
+    separate parameters cost PostgreSQL more to parse than to insert."""
+    now = timezone.now()
+    rows = [
+        {
+            "public_id": item.public_id,
+            "survey_id": item.survey.pk,
+            "version_id": item.definition.version.pk,
+            "touchpoint_id": item.touchpoint.pk if item.touchpoint is not None else None,
+            "channel": item.channel,
+            "language": item.language,
+            "submitted_at": item.submitted_at.isoformat(),
+            "hidden_fields": item.hidden_fields,
+            "idempotency_key": item.idempotency_key,
+            "personal_link_id": item.personal_link.pk if item.personal_link else None,
+            "ip_address": item.ip,
+            "user_agent": item.user_agent,
+        }
+        for item in prepared
+    ]
+    answers = [
+        {
+            "position": position,
+            "response_public_id": item.public_id,
+            "question_id": item.definition.by_key[key].pk,
+            "value_int": cleaned.value_int,
+            "value_int_2": cleaned.value_int_2,
+            "value_text": cleaned.value_text,
+            "value_choices": cleaned.value_choices,
+        }
+        for position, (item, key, cleaned) in enumerate(
+            (item, key, cleaned) for item in prepared for key, cleaned in item.answers.items()
+        )
+    ]
+    columns = ", ".join(RESPONSE_COLUMNS)
+    answer_columns = ", ".join(ANSWER_COLUMNS)
+    guard, guard_params = "", []
+    if claim is not None:
+        guard = (
+            f'WHERE NOT EXISTS (SELECT FROM {KEY_TABLE} WHERE organization_id = %s AND "key" = %s)'
+        )
+        guard_params = [organization.pk, claim.key]
+    sql = f"""
+WITH new_response AS (
+    INSERT INTO {RESPONSE_TABLE} (organization_id, created_at, updated_at, {columns})
+    SELECT %s, %s, %s, {columns}
+    FROM json_to_recordset(%s) AS incoming ({_record_types(RESPONSE_COLUMNS)})
+    {guard}
+    ON CONFLICT DO NOTHING
+    RETURNING id, public_id, survey_id, personal_link_id
+), new_answer AS (
+    INSERT INTO {ANSWER_TABLE} (organization_id, response_id, {answer_columns})
+    SELECT %s, new_response.id, {answer_columns}
+    FROM json_to_recordset(%s) AS incoming
+        (position integer, response_public_id varchar, {_record_types(ANSWER_COLUMNS)})
+    JOIN new_response ON new_response.public_id = incoming.response_public_id
+    ORDER BY incoming.position
+), counted AS (
+    UPDATE {SURVEY_TABLE} AS survey SET response_count = survey.response_count + added.n
+    FROM (SELECT survey_id, count(*) AS n FROM new_response GROUP BY survey_id) AS added
+    WHERE survey.organization_id = %s AND survey.id = added.survey_id
+)"""  # noqa: S608 (names from the models, values as parameters)
+    params = [organization.pk, now, now, json.dumps(rows)]
+    params += guard_params
+    params += [organization.pk, json.dumps(answers), organization.pk]
+    if any(item.personal_link is not None for item in prepared):
+        sql += f""", answered_link AS (
+    UPDATE {LINK_TABLE} AS link
+    SET partial_answers = '{{}}', opened_at = COALESCE(link.opened_at, %s), updated_at = %s
+    WHERE link.organization_id = %s
+        AND link.id IN (SELECT personal_link_id FROM new_response)
+)"""  # noqa: S608
+        params += [now, now, organization.pk]
+    if claim is not None:
+        sql += f""", claimed AS (
+    INSERT INTO {KEY_TABLE}
+        (organization_id, "key", fingerprint, response_status, response_body, created_at)
+    SELECT %s, %s, %s, %s, %s::jsonb, %s FROM new_response
+    ON CONFLICT DO NOTHING
+)"""  # noqa: S608
+        params += [
+            organization.pk,
+            claim.key,
+            claim.fingerprint,
+            claim.status,
+            claim.body_json(),
+            now,
+        ]
+    return sql + "\nSELECT id, public_id FROM new_response", params
+
+
+def responses_save(
+    *,
+    organization: Organization,
+    prepared: Sequence[PreparedResponse],
+    claim: IdempotencyClaim | None = None,
+) -> list[int | None]:
+    """Write prepared responses in one statement; return each one's new row id, or None where
+    a response through the same personal link or with the same idempotency key exists (also one
+    saved by a concurrent request: the unique indexes decide). `claim` (one response only)
+    records an API Idempotency-Key in the same statement; when its key is already stored,
+    nothing is written.
+
+    After commit a single response is announced at once (`response_submitted`); several are
+    announced by one task, which sends the signal per response, so every listener still sees
+    every id without the request paying for each one."""
+    if not prepared:
+        return []
+    if claim is not None and len(prepared) != 1:
+        raise ValueError("An idempotency claim covers exactly one response.")
+    sql, params = _save_statement(organization, prepared, claim)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = {public_id: pk for pk, public_id in cursor.fetchall()}
+    ids = [inserted.get(item.public_id) for item in prepared]
+    for item, pk in zip(prepared, ids, strict=True):
+        if pk is not None and item.personal_link is not None:
+            item.personal_link.partial_answers = {}
+            item.personal_link.opened_at = item.personal_link.opened_at or timezone.now()
+    new_ids = [pk for pk in ids if pk is not None]
+    organization_id = organization.pk
+    if len(prepared) == 1 and new_ids:
+        transaction.on_commit(
+            lambda: announce_response_submitted(
+                organization_id=organization_id, response_id=new_ids[0]
+            )
+        )
+    elif new_ids:
+        from surveys.tasks import announce_responses  # tasks import this module
+
+        enqueue_on_commit(announce_responses, organization_id=organization_id, response_ids=new_ids)
+    return ids
+
+
+def _replayed(response: Response) -> Response:
+    response.replayed = True
+    return response
+
+
 def response_submit(
     *,
     organization: Organization,
@@ -157,108 +537,43 @@ def response_submit(
     user_agent: str | None = None,
 ) -> Response:
     """Validate every answer against the survey's current version and save the response and
-    its answers in one transaction; send `response_submitted` after commit.
+    its answers (`response_prepare`, `responses_save`); `response_submitted` is sent after
+    commit.
 
     Idempotent: a second submit through the same personal link or with the same idempotency
     key returns the first response (with `replayed = True`) and saves nothing, also when two
-    arrive at once (the unique constraints decide; the loser returns the winner's row).
-    Answers to questions hidden by their condition are dropped. Raises AnswerErrors
-    (`invalid_answers`, field messages per question key) or ApplicationError for a closed,
-    unpublished or expired survey or link. IP address and user agent are kept only when the
-    organization stores respondent metadata. No audit row: a response is data, not an action.
+    arrive at once, and also when the second would now be refused (the link expired, the
+    survey closed). Raises what `response_prepare` raises. No audit row: a response is data,
+    not an action.
     """
-    existing = _existing_response(organization, personal_link, idempotency_key)
-    if existing is not None:
-        existing.replayed = True
-        return existing
-    version = _answerable_version(survey, channel, personal_link)
-    questions = list(version.questions.order_by("position", "id"))
-    if not isinstance(answers, dict):
-        raise AnswerErrors({"answers": [_("Give the answers as an object keyed by question.")]})
-    result = evaluate(questions, answers)
-    errors = dict(result.errors)
-    if channel not in Channel.values:
-        errors["channel"] = [_("Unknown channel.")]
-    if language not in version.languages:
-        errors["language"] = [
-            _("The survey is offered in %(languages)s.")
-            % {"languages": ", ".join(version.languages)}
-        ]
-    now = timezone.now()
-    if submitted_at is not None and submitted_at > now + FUTURE_SKEW:
-        errors["submitted_at"] = [_("The time of the response is in the future.")]
-    if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
-        errors["idempotency_key"] = [_("Use 1 to 255 characters.")]
     try:
-        hidden = {**_clean_hidden_fields(hidden_fields)}
-    except ApplicationError as invalid:
-        errors["hidden_fields"] = [invalid.message]
-        hidden = {}
-    if errors:
-        raise AnswerErrors(errors)
-    if personal_link is not None:
-        hidden.update(personal_link.hidden_fields)  # the invitation's values are authoritative
-        touchpoint = touchpoint or personal_link.touchpoint
-    touchpoint = touchpoint or survey.touchpoint
-    _check_touchpoint(organization, touchpoint)
-    keep_metadata = organization.store_respondent_metadata
-    by_key = {question.key: question for question in questions}
-
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                response = Response.objects.create(
-                    organization=organization,
-                    survey=survey,
-                    version=version,
-                    touchpoint=touchpoint,
-                    channel=channel,
-                    language=language,
-                    submitted_at=submitted_at or now,
-                    hidden_fields=hidden,
-                    idempotency_key=idempotency_key or None,
-                    personal_link=personal_link,
-                    ip_address=(ip or None) if keep_metadata else None,
-                    user_agent=(user_agent or "")[:500] if keep_metadata else "",
-                )
-        except IntegrityError:
-            # Lost a race with an identical submit: the unique constraint kept one response.
-            existing = _existing_response(organization, personal_link, idempotency_key)
-            if existing is None:
-                raise
-            existing.replayed = True
-            return existing
-        Answer.objects.bulk_create(
-            [
-                Answer(
-                    organization=organization,
-                    response=response,
-                    question=by_key[key],
-                    value_int=cleaned.value_int,
-                    value_int_2=cleaned.value_int_2,
-                    value_text=cleaned.value_text,
-                    value_choices=cleaned.value_choices,
-                )
-                for key, cleaned in result.cleaned.items()
-            ]
+        prepared = response_prepare(
+            organization=organization,
+            survey=survey,
+            answers=answers,
+            channel=channel,
+            language=language,
+            touchpoint=touchpoint,
+            personal_link=personal_link,
+            hidden_fields=hidden_fields,
+            submitted_at=submitted_at,
+            idempotency_key=idempotency_key,
+            ip=ip,
+            user_agent=user_agent,
         )
-        if personal_link is not None:
-            personal_link.partial_answers = {}
-            personal_link.opened_at = personal_link.opened_at or now
-            personal_link.save(update_fields=["partial_answers", "opened_at", "updated_at"])
-        # Last before commit: the survey row stays locked (no key columns change, so inserts
-        # referencing it are not blocked) for as short a time as possible.
-        Survey.objects.filter(organization=organization, pk=survey.pk).update(
-            response_count=F("response_count") + 1
-        )
-        organization_id, response_id = organization.pk, response.pk
-        transaction.on_commit(
-            lambda: announce_response_submitted(
-                organization_id=organization_id, response_id=response_id
-            )
-        )
-    response.replayed = False
-    return response
+    except ApplicationError:
+        existing = _existing_response(organization, personal_link, idempotency_key)
+        if existing is None:
+            raise
+        return _replayed(existing)
+    (pk,) = responses_save(organization=organization, prepared=[prepared])
+    if pk is not None:
+        return prepared.saved(pk)
+    # The link or key already has a response (another request saved it first).
+    existing = _existing_response(organization, personal_link, idempotency_key)
+    if existing is None:
+        raise ApplicationError(_("The response could not be saved; send it again."), code="retry")
+    return _replayed(existing)
 
 
 def announce_response_submitted(*, organization_id: int, response_id: int) -> None:

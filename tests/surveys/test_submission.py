@@ -1,13 +1,14 @@
+import threading
 from datetime import timedelta
-from unittest import mock
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from surveys import services
 from surveys.exceptions import AnswerErrors
-from surveys.models import Answer, PersonalLink, Response
-from surveys.services import responses as response_services
+from surveys.models import Answer, PersonalLink, Response, Survey
+from tenancy.scoping import tenant_scope
 from tests.surveys.factories import make_link, make_survey, make_touchpoint, texts
 
 pytestmark = pytest.mark.django_db
@@ -309,36 +310,46 @@ def test_same_idempotency_key_in_two_organizations_is_two_responses(scoped, othe
     assert Response.all_objects.count() == 2
 
 
-def test_concurrent_submit_through_one_link_loses_the_race_gracefully(
-    scoped, submitted_signals, django_capture_on_commit_callbacks
-):
-    """Two requests both pass the "already answered?" check; the unique constraint keeps one."""
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("through", ["personal_link", "idempotency_key"])
+def test_a_submit_racing_an_uncommitted_one_waits_and_returns_the_winner(org, through):
+    """The second submit's insert waits on the unique index while the first is uncommitted,
+    then gives way: one response, one set of answers, one count, the loser replayed."""
+    with tenant_scope(org):
+        survey = make_survey(org)
+        link = make_link(survey)
+    same = {"personal_link": link} if through == "personal_link" else {"idempotency_key": "k-1"}
+    outcome = {}
+    finished = threading.Event()
+
+    def second_submit():
+        try:
+            with tenant_scope(org):
+                outcome["response"] = submit(org, survey, {"score": 1}, **same)
+        finally:
+            connection.close()
+            finished.set()
+
+    with tenant_scope(org), transaction.atomic():
+        winner = submit(org, survey, {"score": 9}, **same)
+        racer = threading.Thread(target=second_submit)
+        racer.start()
+        assert not finished.wait(0.5), "the second submit did not wait for the first"
+    racer.join(10)
+    loser = outcome["response"]
+    assert loser.pk == winner.pk and loser.replayed and not winner.replayed
+    assert Response.all_objects.count() == 1
+    assert list(Answer.all_objects.values_list("value_int", flat=True)) == [9]
+    assert Survey.all_objects.get(pk=survey.pk).response_count == 1
+
+
+def test_a_replay_is_answered_even_when_the_survey_closed_since(scoped):
     survey = make_survey(scoped)
-    link = make_link(survey)
-    winner = submit(scoped, survey, {"score": 9}, personal_link=link)
-    real_lookup = response_services._existing_response
-    calls = []
-
-    def missed_first_time(*args):
-        calls.append(args)
-        return None if len(calls) == 1 else real_lookup(*args)
-
-    with (
-        mock.patch.object(response_services, "_existing_response", side_effect=missed_first_time),
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        loser = submit(scoped, survey, {"score": 1}, personal_link=link)
-    assert loser.pk == winner.pk and loser.replayed and len(calls) == 2
-    assert Response.objects.count() == 1 and Answer.objects.count() == 1
-    assert submitted_signals == []  # the loser sent nothing
-
-
-def test_concurrent_submit_with_one_idempotency_key(scoped):
-    survey = make_survey(scoped)
-    winner = submit(scoped, survey, {"score": 9}, idempotency_key="k")
-    with mock.patch.object(response_services, "_existing_response", side_effect=[None, winner]):
-        loser = submit(scoped, survey, {"score": 9}, idempotency_key="k")
-    assert loser.pk == winner.pk and Response.objects.count() == 1
+    first = submit(scoped, survey, {"score": 9}, idempotency_key="kiosk-7")
+    survey.status = "closed"
+    survey.save()
+    again = submit(scoped, survey, {"score": 9}, idempotency_key="kiosk-7")
+    assert again.pk == first.pk and again.replayed
 
 
 def test_expired_link_takes_no_response(scoped):

@@ -46,7 +46,9 @@ def test_list_shows_response_count_without_reading_responses(cx_client, org, sur
     for score in (10, 3, 8):
         submit(org, survey, score)
     with CaptureQueriesContext(connection) as queries:
-        html = cx_client.get("/o/acme/surveys/").content.decode()
+        response = cx_client.get("/o/acme/surveys/")
+    assert response.status_code == 200
+    html = response.content.decode()
     assert "<td>3</td>" in list_row(html, "Store NPS")
     assert not [q["sql"] for q in queries.captured_queries if "surveys_response" in q["sql"]]
 
@@ -55,11 +57,14 @@ def test_list_costs_the_same_with_one_response_or_thirty(cx_client, org, survey)
     submit(org, survey)
     cx_client.get("/o/acme/surveys/")
     with CaptureQueriesContext(connection) as one:
-        cx_client.get("/o/acme/surveys/")
+        response = cx_client.get("/o/acme/surveys/")
+    assert response.status_code == 200
     for _ in range(29):
         submit(org, survey)
     with CaptureQueriesContext(connection) as thirty:
-        html = cx_client.get("/o/acme/surveys/").content.decode()
+        response = cx_client.get("/o/acme/surveys/")
+    assert response.status_code == 200
+    html = response.content.decode()
     assert "<td>30</td>" in list_row(html, "Store NPS")
     assert len(thirty.captured_queries) == len(one.captured_queries)
 
@@ -110,3 +115,18 @@ def test_recount_repairs_counts_after_a_bulk_load(org, other_org, survey):
         assert survey_response_counts_refresh(organization=org) == 1
     assert count_of(survey) == 2
     assert count_of(rival) == 0  # another organization's surveys are left alone
+
+
+def test_api_list_gives_the_count_without_reading_responses(read_api, org, survey, personas):
+    submit(org, survey)
+    read_api.get("/api/v1/orgs/acme/surveys/")
+    with CaptureQueriesContext(connection) as one:
+        listed = read_api.get("/api/v1/orgs/acme/surveys/")
+    assert listed.json()["results"][0]["response_count"] == 1
+    for _ in range(29):
+        submit(org, survey)
+    with CaptureQueriesContext(connection) as thirty:
+        listed = read_api.get("/api/v1/orgs/acme/surveys/")
+    assert listed.json()["results"][0]["response_count"] == 30
+    assert len(thirty.captured_queries) == len(one.captured_queries)
+    assert not [q["sql"] for q in thirty.captured_queries if "surveys_response" in q["sql"]]
