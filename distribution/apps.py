@@ -11,6 +11,8 @@ class DistributionConfig(AppConfig):
         from surveys.signals import response_submitted
 
         def on_response_submitted(sender, *, organization_id: int, response_id: int, **kwargs):
+            if kwargs.get("through_personal_link") is False:
+                return  # only a personal link answers an invitation
             # Only enqueue: nothing may write inside the respondent's request after the save.
             enqueue_on_commit(
                 mark_invitation_answered, organization_id=organization_id, response_id=response_id

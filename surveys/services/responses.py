@@ -504,9 +504,12 @@ def responses_save(
     new_ids = [pk for pk in ids if pk is not None]
     organization_id = organization.pk
     if len(prepared) == 1 and new_ids:
+        through_link = prepared[0].personal_link is not None
         transaction.on_commit(
             lambda: announce_response_submitted(
-                organization_id=organization_id, response_id=new_ids[0]
+                organization_id=organization_id,
+                response_id=new_ids[0],
+                through_personal_link=through_link,
             )
         )
     elif new_ids:
@@ -576,12 +579,17 @@ def response_submit(
     return _replayed(existing)
 
 
-def announce_response_submitted(*, organization_id: int, response_id: int) -> None:
+def announce_response_submitted(
+    *, organization_id: int, response_id: int, through_personal_link: bool | None = None
+) -> None:
     """Tell the listeners (metrics, alerts, distribution) after commit. They only enqueue work;
     one that fails is logged and its sweep picks the response up, so a saved response never
-    becomes an error page."""
+    becomes an error page. `through_personal_link` is None when the caller does not know."""
     results = response_submitted.send_robust(
-        sender=Response, organization_id=organization_id, response_id=response_id
+        sender=Response,
+        organization_id=organization_id,
+        response_id=response_id,
+        through_personal_link=through_personal_link,
     )
     for receiver, outcome in results:
         if isinstance(outcome, Exception):
