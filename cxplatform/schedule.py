@@ -11,9 +11,17 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "core.tasks.purge_idempotency_keys",
         "schedule": crontab(minute=7),
     },
+    "sweep-contact-imports": {
+        "task": "distribution.tasks.sweep_contact_imports",
+        "schedule": 300.0,
+    },
     "purge-stale-contact-import-drafts": {
         "task": "distribution.tasks.purge_stale_import_drafts",
         "schedule": crontab(minute=37, hour=3),
+    },
+    "sweep-response-imports": {
+        "task": "surveys.tasks.sweep_response_imports",
+        "schedule": 300.0,
     },
     "sweep-unprocessed-responses": {
         "task": "metrics.tasks.sweep_unprocessed_responses",

@@ -1,11 +1,10 @@
-"""CSV import of contacts: upload, column mapping, and the batch engine the task runs.
+"""CSV import of contacts: upload, column mapping, and the run the task makes of it.
 
-The engine reads the stored CSV as a stream of records and works in batches of `BATCH_SIZE`:
-one query finds every existing contact the batch's external ids, emails and phones name, then
-one `bulk_create`, one `bulk_update`, one insert of error rows and one progress update, all in
-one transaction per batch. The cost is a handful of queries per thousand rows, and progress is
-committed with the rows it counts, so a worker that dies mid-import resumes exactly after the
-last committed batch when the task runs again.
+The run reads the stored CSV as a stream of records and hands them to
+`distribution.import_batches` in batches of `BATCH_SIZE`: one look-up query per batch, the rows
+written with COPY (PostgreSQL) or bulk queries (elsewhere), error rows and the progress, all in
+one transaction per batch. Progress is committed with the rows it counts, so a worker that dies
+mid-import resumes exactly after the last committed batch when the task runs again.
 """
 
 import csv
@@ -13,20 +12,19 @@ import io
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from core.services import activity_record
 from core.tasks import enqueue_on_commit
-from distribution.enums import ConsentSource, ImportStatus, ImportTarget
-from distribution.models import Contact, ContactImport, ContactImportError
+from distribution.enums import ImportStatus, ImportTarget
+from distribution.import_batches import KEY_TARGETS, ImportRow, plan_batch, write_batch
+from distribution.models import Contact, ContactImport
 from distribution.normalize import (
     MAX_ATTRIBUTE_VALUE,
     check_attribute_name,
@@ -42,31 +40,10 @@ logger = logging.getLogger(__name__)
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 MAX_COLUMNS = 100
 PREVIEW_ROWS = 5
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 # A running import whose progress has not moved for this long belongs to a dead worker.
 STALE_AFTER = timedelta(minutes=10)
 ATTRIBUTE_TARGET = "attr:"
-KEY_TARGETS = (ImportTarget.EXTERNAL_ID, ImportTarget.EMAIL, ImportTarget.PHONE)
-UPDATE_FIELDS = [
-    "external_id",
-    "name",
-    "email",
-    "phone",
-    "preferred_language",
-    "attributes",
-    "email_consent",
-    "email_consent_at",
-    "email_consent_source",
-    "sms_consent",
-    "sms_consent_at",
-    "sms_consent_source",
-    "email_opted_out_at",
-    "email_opt_out_reason",
-    "sms_opted_out_at",
-    "sms_opt_out_reason",
-    "updated_at",
-]
-
 _ALIASES = {
     ImportTarget.EXTERNAL_ID: {
         "external_id", "external id", "id", "crm_id", "crm id", "customer_id", "customer id",
@@ -92,9 +69,10 @@ def _refuse(message: str, field: str = "file") -> ApplicationError:
 def decode_csv(raw: bytes) -> str:
     """UTF-8 (with or without the BOM Excel writes), else Windows-1252 (older Excel exports)."""
     try:
-        return raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
+        text = raw.decode("cp1252", errors="replace")
+    return text.replace("\x00", "")  # no database text may hold NUL
 
 
 def sniff_delimiter(text: str) -> str:
@@ -152,7 +130,7 @@ def contact_import_upload(
     records = _records(text, delimiter)
     try:
         header = [column.strip() for column in next(records)]
-        total = sum(1 for record in records if any(cell.strip() for cell in record))
+        total = sum(1 for record in records if "".join(record).strip())
     except csv.Error as error:
         raise _refuse(_("The file is not valid CSV: %(error)s") % {"error": error}) from None
     if not any(header) or len(header) > MAX_COLUMNS:
@@ -184,7 +162,7 @@ def import_preview(contact_import: ContactImport, rows: int = PREVIEW_ROWS) -> l
     width = len(contact_import.header)
     preview = []
     for record in records:
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():
             continue
         preview.append((record + [""] * width)[:width])
         if len(preview) >= rows:
@@ -267,207 +245,68 @@ def contact_import_start(
     return contact_import
 
 
-@dataclass
-class _Row:
-    number: int
-    profile: dict[str, Any] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
-    consent: dict[str, bool] = field(default_factory=dict)
-    opt_out: dict[str, bool] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    blank: bool = False
+# How each target's cell is read (a plain string per column: enum members are slow to compare).
+_READERS = {
+    ImportTarget.EMAIL: "email",
+    ImportTarget.PHONE: "phone",
+    ImportTarget.LANGUAGE: "language",
+    ImportTarget.EXTERNAL_ID: "text",
+    ImportTarget.NAME: "text",
+    ImportTarget.EMAIL_CONSENT: "flag",
+    ImportTarget.SMS_CONSENT: "flag",
+    ImportTarget.EMAIL_OPT_OUT: "flag",
+    ImportTarget.SMS_OPT_OUT: "flag",
+}
+_LIMITS = {
+    target: Contact._meta.get_field(target).max_length
+    for target in (ImportTarget.EXTERNAL_ID, ImportTarget.NAME)
+}
 
 
-@dataclass
-class _Counts:
-    processed: int = 0
-    created: int = 0
-    updated: int = 0
-    skipped: int = 0
-    errors: int = 0
+def _reading_plan(contact_import: ContactImport) -> list[tuple[int, str, str, str]]:
+    """(column index, column name, how to read it, the target's name) per mapped column."""
+    plan = []
+    for index, target in contact_import.mapping.items():
+        column = contact_import.header[int(index)]
+        if target.startswith(ATTRIBUTE_TARGET):
+            plan.append((int(index), column, "attribute", target[len(ATTRIBUTE_TARGET) :]))
+        else:
+            plan.append((int(index), column, _READERS[target], str(target)))
+    return plan
 
 
-def _parse(record: list[str], number: int, plan: list[tuple[int, str, str]], region: str) -> _Row:
-    row = _Row(number=number)
-    row.blank = not any(cell.strip() for cell in record)
-    if row.blank:
-        return row
-    for index, column, target in plan:
+def _parse(record: list[str], number: int, plan, region: str) -> ImportRow:
+    row = ImportRow(number=number)
+    for index, column, reader, name in plan:
         cell = record[index].strip() if index < len(record) else ""
         if not cell:
             continue
         try:
-            if target.startswith(ATTRIBUTE_TARGET):
-                row.attributes[target[len(ATTRIBUTE_TARGET) :]] = cell[:MAX_ATTRIBUTE_VALUE]
-            elif target == ImportTarget.EMAIL:
+            if reader == "attribute":
+                row.attributes[name] = cell[:MAX_ATTRIBUTE_VALUE]
+            elif reader == "email":
                 row.profile["email"] = normalize_email(cell)
-            elif target == ImportTarget.PHONE:
+            elif reader == "phone":
                 row.profile["phone"] = normalize_phone(cell, region)
-            elif target == ImportTarget.LANGUAGE:
+            elif reader == "language":
                 row.profile["preferred_language"] = normalize_language(cell)
-            elif target in (ImportTarget.EXTERNAL_ID, ImportTarget.NAME):
-                limit = Contact._meta.get_field(target).max_length
-                if len(cell) > limit:
-                    raise ApplicationError(_("At most %(n)s characters.") % {"n": limit})
-                row.profile[target] = cell
+            elif reader == "text":
+                if len(cell) > _LIMITS[name]:
+                    raise ApplicationError(_("At most %(n)s characters.") % {"n": _LIMITS[name]})
+                row.profile[name] = cell
             else:
-                channel, kind = target.split("_", 1)
-                flag = parse_flag(cell, field=target)
+                channel, kind = name.split("_", 1)
+                flag = parse_flag(cell, field=name)
                 if flag is not None:
                     (row.consent if kind == "consent" else row.opt_out)[channel] = flag
         except ApplicationError as error:
             row.errors.append((column, error.message))
-    if not row.errors and not any(row.profile.get(key) for key in KEY_TARGETS):
+    profile = row.profile
+    if not (
+        row.errors or profile.get("external_id") or profile.get("email") or profile.get("phone")
+    ):
         row.errors.append(("", _("The row has no external id, email or phone to match on.")))
     return row
-
-
-def _apply(contact: Contact, row: _Row, now) -> bool:
-    """Copy the row's non-empty cells onto the contact; return whether anything changed."""
-    changed = False
-    for name, value in row.profile.items():
-        if getattr(contact, name) != value:
-            setattr(contact, name, value)
-            changed = True
-    if row.attributes:
-        merged = {**(contact.attributes or {}), **row.attributes}
-        if merged != contact.attributes:
-            contact.attributes = merged
-            changed = True
-    for channel, given in row.consent.items():
-        if contact.consent_for(channel).given != given:
-            setattr(contact, f"{channel}_consent", given)
-            setattr(contact, f"{channel}_consent_at", now if given else None)
-            setattr(contact, f"{channel}_consent_source", ConsentSource.IMPORT if given else "")
-            changed = True
-    for channel, opted_out in row.opt_out.items():
-        if contact.consent_for(channel).opted_out != opted_out:
-            setattr(contact, f"{channel}_opted_out_at", now if opted_out else None)
-            setattr(contact, f"{channel}_opt_out_reason", _("import") if opted_out else "")
-            changed = True
-    if changed:
-        contact.updated_at = now
-    return changed
-
-
-def _process_batch(organization, contact_import: ContactImport, rows: list[_Row]) -> _Counts:
-    counts = _Counts(processed=len(rows))
-    keys = {key: {row.profile[key] for row in rows if row.profile.get(key)} for key in KEY_TARGETS}
-    condition = Q()
-    for key, values in keys.items():
-        if values:
-            condition |= Q(**{f"{key}__in": values})
-    index: dict[str, dict[str, Contact]] = {key: {} for key in KEY_TARGETS}
-
-    def remember(contact: Contact) -> None:
-        for key in KEY_TARGETS:
-            value = getattr(contact, key)
-            if value:
-                index[key].setdefault(value, contact)
-
-    if condition:
-        for contact in (
-            Contact.objects.filter(organization=organization).filter(condition).order_by("pk")
-        ):
-            remember(contact)
-
-    now = timezone.now()
-    to_create: list[Contact] = []
-    to_update: dict[int, Contact] = {}
-    errors: list[ContactImportError] = []
-    for row in rows:
-        if row.blank:
-            counts.skipped += 1
-            continue
-        if not row.errors:
-            match = None
-            for key in KEY_TARGETS:
-                value = row.profile.get(key)
-                if value and match is None:
-                    match = index[key].get(value)
-            external_id = row.profile.get("external_id")
-            if match is not None and external_id and match.external_id not in ("", external_id):
-                row.errors.append(
-                    (
-                        _column_of(contact_import, ImportTarget.EXTERNAL_ID),
-                        _("The email or phone belongs to a contact with another external id."),
-                    )
-                )
-        if row.errors:
-            counts.errors += 1
-            errors.extend(
-                ContactImportError(
-                    organization=organization,
-                    contact_import=contact_import,
-                    row_number=row.number,
-                    column=column[:200],
-                    message=message[:300],
-                )
-                for column, message in row.errors
-            )
-            continue
-        if match is None:
-            contact = Contact(organization=organization, created_at=now, updated_at=now)
-            _apply(contact, row, now)
-            to_create.append(contact)
-            remember(contact)
-            counts.created += 1
-        elif _apply(match, row, now):
-            if match.pk is not None:
-                to_update[match.pk] = match
-            remember(match)
-            counts.updated += 1
-        else:
-            counts.skipped += 1
-
-    with transaction.atomic():
-        if to_create:
-            Contact.objects.bulk_create(to_create, batch_size=BATCH_SIZE)
-        if to_update:
-            _bulk_update(organization, list(to_update.values()))
-        if errors:
-            ContactImportError.objects.bulk_create(errors, batch_size=BATCH_SIZE)
-        ContactImport.objects.filter(pk=contact_import.pk).update(
-            processed_rows=F("processed_rows") + counts.processed,
-            created_count=F("created_count") + counts.created,
-            updated_count=F("updated_count") + counts.updated,
-            skipped_count=F("skipped_count") + counts.skipped,
-            error_count=F("error_count") + counts.errors,
-            updated_at=timezone.now(),
-        )
-    return counts
-
-
-def _bulk_update(organization, contacts: list[Contact]) -> None:
-    """One `UPDATE ... FROM (VALUES ...)` per batch on PostgreSQL.
-
-    Django's bulk_update writes a CASE over every row for every column, which made updates of
-    1,000 rows take seconds; elsewhere (the embedded SQLite) it is good enough.
-    """
-    if connection.vendor != "postgresql":
-        Contact.objects.bulk_update(contacts, UPDATE_FIELDS, batch_size=200)
-        return
-    table = Contact._meta.db_table
-    columns = [Contact._meta.get_field(name) for name in UPDATE_FIELDS]
-    casts = ["bigint"] + [column.db_type(connection) for column in columns]
-    row = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
-    names = ", ".join(connection.ops.quote_name(column.column) for column in columns)
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(column.column)} = v.{connection.ops.quote_name(column.column)}"
-        for column in columns
-    )
-    params: list[Any] = []
-    for contact in contacts:
-        params.append(contact.pk)
-        for column in columns:
-            params.append(column.get_db_prep_save(getattr(contact, column.attname), connection))
-    sql = (
-        f"UPDATE {connection.ops.quote_name(table)} AS c SET {assignments} "  # noqa: S608 (names from the model, values as parameters)
-        f"FROM (VALUES {', '.join([row] * len(contacts))}) AS v(id, {names}) "
-        "WHERE c.id = v.id AND c.organization_id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, organization.pk])
 
 
 def _column_of(contact_import: ContactImport, target: str) -> str:
@@ -509,27 +348,33 @@ def contact_import_run(*, organization, import_id: int) -> ContactImport | None:
 
 
 def _run(organization, contact_import: ContactImport) -> None:
-    plan = [
-        (int(index), contact_import.header[int(index)], target)
-        for index, target in contact_import.mapping.items()
-    ]
+    external_id_column = _column_of(contact_import, ImportTarget.EXTERNAL_ID)
+    for batch in _parsed_batches(contact_import):
+        plan = plan_batch(organization, batch, external_id_column)
+        write_batch(organization, contact_import, plan)
+
+
+def _parsed_batches(contact_import: ContactImport) -> Iterator[list[ImportRow]]:
+    """The rows not imported yet, parsed, `BATCH_SIZE` at a time."""
+    plan = _reading_plan(contact_import)
+    region = contact_import.phone_region
     records = _records(contact_import.content, contact_import.delimiter)
     next(records, None)
     already = contact_import.processed_rows
-    batch: list[_Row] = []
+    batch: list[ImportRow] = []
     data_index = 0
     for number, record in enumerate(records, start=2):  # row 1 is the header, as in a spreadsheet
-        if not any(cell.strip() for cell in record):
+        if not "".join(record).strip():
             continue  # blank lines are not counted in total_rows either
         data_index += 1
         if data_index <= already:
             continue
-        batch.append(_parse(record, number, plan, contact_import.phone_region))
+        batch.append(_parse(record, number, plan, region))
         if len(batch) >= BATCH_SIZE:
-            _process_batch(organization, contact_import, batch)
+            yield batch
             batch = []
     if batch:
-        _process_batch(organization, contact_import, batch)
+        yield batch
 
 
 @transaction.atomic
@@ -555,3 +400,12 @@ def _finish(contact_import: ContactImport, status: str, failure: str = "") -> Co
         },
     )
     return contact_import
+
+
+def contact_imports_due_q() -> Q:
+    """Started imports whose task was lost (pending for over a minute: the broker was down when
+    it was sent) or whose worker died; the periodic sweep sends their task again."""
+    now = timezone.now()
+    return Q(status=ImportStatus.PENDING, updated_at__lt=now - timedelta(minutes=1)) | Q(
+        status=ImportStatus.RUNNING, updated_at__lt=now - STALE_AFTER
+    )

@@ -501,10 +501,11 @@ def invitation_claim(*, organization, invitation_id: int) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_release(*, invitation: Invitation, error: str) -> None:
-    """A transient failure: back to queued so a retry (or the sweep) can claim it again."""
+def invitation_release(*, invitation: Invitation, error: str, retry_at: datetime) -> None:
+    """A transient failure: back to queued, due at `retry_at`, so the retry claims it then (and
+    the sweep sends it only if that retry is lost)."""
     Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.SENDING).update(
-        status=InvitationStatus.QUEUED, failure_reason=error[:300]
+        status=InvitationStatus.QUEUED, failure_reason=error[:300], scheduled_for=retry_at
     )
 
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
-from distribution import invitations, sms
+from distribution import configuration, invitations, sms
 from distribution.enums import CampaignStatus, Channel, ImportStatus, InvitationStatus, SkipReason
-from distribution.importing import contact_import_run
+from distribution.importing import contact_import_run, contact_imports_due_q
 from distribution.messaging import (
     EmailTransport,
     PermanentSendError,
@@ -33,6 +33,23 @@ def import_contacts(*, organization, import_id: int) -> int | None:
 
 
 @shared_task
+def sweep_contact_imports() -> int:
+    """Periodic: send again the task of an import that never started (the broker was down) or
+    whose worker died; the run's compare-and-swap lets only one worker have it."""
+    with unscoped():
+        due = list(
+            ContactImport.all_objects.filter(contact_imports_due_q()).values_list(
+                "organization_id", "id"
+            )[:100]
+        )
+    for organization_id, import_id in due:
+        import_contacts.apply_async(
+            kwargs={"organization_id": organization_id, "import_id": import_id}
+        )
+    return len(due)
+
+
+@shared_task
 def purge_stale_import_drafts() -> int:
     """Delete drafts nobody mapped within a day: their stored CSV holds personal data."""
     cutoff = timezone.now() - timezone.timedelta(days=1)
@@ -45,15 +62,16 @@ def purge_stale_import_drafts() -> int:
 
 def _transport_send(invitation: Invitation, organization):
     if invitation.channel == Channel.SMS:
-        sender = invitations.settings_for(organization).sms_sender or settings.TWILIO_DEFAULT_SENDER
+        sender = configuration.sms_sender_for(organization)
         # Kept before sending: a reply comes to this number and is matched by it.
         Invitation.objects.filter(pk=invitation.pk).update(sender=sender)
-        return SmsTransport().send(invitation, organization, sender=sender)
+        replies = configuration.sender_takes_replies(sender)
+        return SmsTransport().send(invitation, organization, sender=sender, replies=replies)
     return EmailTransport().send(invitation, organization)
 
 
 def _backoff(retries: int) -> int:
-    return min(3600, 30 * 2**retries)
+    return min(3600, settings.INVITATION_RETRY_SECONDS * 2**retries)
 
 
 @shared_task(base=TenantTask, bind=True, acks_late=True, typing=False, max_retries=MAX_SEND_RETRIES)
@@ -89,15 +107,17 @@ def send_invitation(self, *, organization, invitation_id: int) -> str:
     try:
         result = _transport_send(invitation, organization)
     except TransientSendError as error:
-        invitations.invitation_release(invitation=invitation, error=str(error))
+        countdown = _backoff(self.request.retries)
+        retry_at = timezone.now() + timedelta(seconds=countdown)
+        invitations.invitation_release(invitation=invitation, error=str(error), retry_at=retry_at)
         if self.request.retries >= self.max_retries:
             logger.warning("invitation %s: giving up for now: %s", invitation.public_id, error)
             return "deferred"
-        if self.request.is_eager:  # tests and embedded mode: retry in place, no broker
-            kwargs = {"organization_id": organization.pk, "invitation_id": invitation_id}
-            retried = self.apply(kwargs=kwargs, retries=self.request.retries + 1)
-            return retried.get()
-        self.retry(countdown=_backoff(self.request.retries), throw=False)
+        # Celery sends the task again after the countdown. The arguments are named because the
+        # request holds TenantTask's `organization` object, which cannot be serialized. Tasks run
+        # eagerly (tests, the embedded mode) send nothing: the invitation waits for the sweep.
+        kwargs = {"organization_id": organization.pk, "invitation_id": invitation_id}
+        self.retry(kwargs=kwargs, countdown=countdown, throw=False)
         return "retrying"
     except PermanentSendError as error:
         invitations.invitation_record(

@@ -46,3 +46,10 @@ class ConditionOp(models.TextChoices):
     GTE = "gte", _("at least")
     EQ = "eq", _("equals")
     IN = "in", _("is one of")
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -9,13 +9,14 @@ changes what an old answer meant. Texts are JSON objects keyed by language code
 import secrets
 import string
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import ALPHABET
 from core.models import PublicIdField, TenantModel, TimeStampedModel
-from surveys.enums import Channel, QuestionType, SurveyStatus, VersionStatus
+from surveys.enums import Channel, ImportStatus, QuestionType, SurveyStatus, VersionStatus
 from tenancy.enums import Language
 
 LINK_SLUG_LENGTH = 10  # ~49 bits: short enough to type from a poster, too many to enumerate
@@ -288,3 +289,82 @@ class Answer(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.value_int if self.value_int is not None else ''}"
+
+
+class ResponseImport(TenantModel, TimeStampedModel):
+    """A CSV file of historical responses and the progress of the task importing it
+    (`surveys.importing`). Keyed by organization at the database (core.tenant_keys). The file
+    lives in the database (the worker may run on another machine) until the import ends."""
+
+    public_id = PublicIdField(prefix="rimp", unique=False)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=200)
+    content = models.TextField(blank=True)
+    delimiter = models.CharField(max_length=1, default=",")
+    # The uploader's language: the per-row messages are written in it.
+    language = models.CharField(max_length=10, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="response_import_public_id"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "survey", "-created_at"], name="response_import_org_srv"
+            ),
+            models.Index(fields=["status", "updated_at"], name="response_import_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+class ResponseImportError(TenantModel):
+    """One problem of one row of a response import (the row was not saved); no cell values."""
+
+    job = models.ForeignKey(
+        ResponseImport, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    row_number = models.PositiveIntegerField()
+    column = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["row_number", "id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "job", "row_number"], name="response_import_err_row"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.message}"

@@ -30,10 +30,15 @@ def sweep_response_imports() -> int:
     """Periodic: send again the task of an import that never started (the broker was down) or
     whose worker died; the run's compare-and-swap lets only one worker have it."""
     from core.scoping import unscoped
-    from surveys.importing import response_imports_due
+    from surveys.importing import response_imports_due_q
+    from surveys.models import ResponseImport
 
     with unscoped():
-        due = response_imports_due()
+        due = list(
+            ResponseImport.all_objects.filter(response_imports_due_q()).values_list(
+                "organization_id", "id"
+            )[:100]
+        )
     for organization_id, import_id in due:
         import_responses.apply_async(
             kwargs={"organization_id": organization_id, "import_id": import_id}

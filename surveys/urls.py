@@ -1,7 +1,10 @@
+from csp.constants import SELF
+from csp.decorators import csp_replace
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from surveys import builder, views
+from surveys.builder import imports
 
 app_name = "surveys"
 
@@ -37,8 +40,21 @@ urlpatterns += [
     path(_SRV + "preview/", builder.SurveyPreviewView.as_view(), name="builder_preview"),
     path(
         _SRV + "preview/frame/",
-        csrf_exempt(builder.SurveyPreviewFrameView.as_view()),
+        csrf_exempt(
+            csp_replace({"frame-ancestors": [SELF]})(builder.SurveyPreviewFrameView.as_view())
+        ),
         name="builder_preview_frame",
+    ),
+    path(_SRV + "responses/import/", imports.ResponseImportView.as_view(), name="response_imports"),
+    path(
+        _SRV + "responses/import/<str:import_id>/",
+        imports.ResponseImportDetailView.as_view(),
+        name="response_import",
+    ),
+    path(
+        _SRV + "responses/import/<str:import_id>/errors.csv",
+        imports.ResponseImportErrorsView.as_view(),
+        name="response_import_errors",
     ),
     path(_SRV + "questions/add/", builder.QuestionAddView.as_view(), name="question_add"),
     path(_Q + "edit/", builder.QuestionEditView.as_view(), name="question_edit"),

@@ -18,6 +18,7 @@ from alerts.services.rules import improvement_create, root_cause_create, rule_cr
 from core.scoping import tenant_scope
 from distribution.models import Campaign, ContactImport, Invitation, SurveyEmailTemplate
 from reports.models import Digest, ExportJob, ShareLink
+from surveys.models import ResponseImport
 from surveys.services import response_submit
 from tenancy.actors import Actor
 from tenancy.models import Membership
@@ -105,6 +106,9 @@ def acme_objects(org, personas):
         expires_at=timezone.now() + timedelta(days=1),
     )
     contact_import = ContactImport.all_objects.create(organization=org, filename="contacts.csv")
+    response_import = ResponseImport.all_objects.create(
+        organization=org, survey=survey, filename="responses.csv"
+    )
     contact = ContactFactory(organization=org)
     campaign = Campaign.all_objects.create(organization=org, name="Spring", survey=survey)
     invitation = Invitation.all_objects.create(
@@ -153,6 +157,7 @@ def acme_objects(org, personas):
         "campaigns": campaign.public_id,
         "email-templates": email_template.public_id,
         "imports": contact_import.public_id,
+        "response-imports": response_import.public_id,
         "journeys": touchpoint.journey.public_id,
         "stages": touchpoint.stage.public_id,
         "touchpoints": touchpoint.public_id,

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from core.models import ActivityLog
 from distribution import importing
 from distribution.enums import ImportStatus
-from distribution.models import Contact, ContactImport
+from distribution.models import Contact, ContactImport, ContactImportError
 from distribution.tasks import import_contacts
 from tenancy.scoping import tenant_scope
 from tests.distribution.factories import ContactFactory
@@ -182,7 +182,7 @@ def test_importing_2000_rows_costs_a_bounded_number_of_queries(
             contact_import=contact_import,
             mapping={"0": "external_id", "1": "name", "2": "email", "3": "phone"},
         )
-        # Two batches of 1,000: about ten queries each, whatever the number of rows.
+        # One batch of 5,000: about ten queries, whatever the number of rows.
         with django_assert_max_num_queries(30):
             importing.contact_import_run(organization=org, import_id=contact_import.pk)
         contact_import.refresh_from_db()
@@ -251,3 +251,162 @@ def _actor(org, personas):
     return Actor.for_membership(
         Membership.all_objects.get(user=personas.cx_manager, organization=org)
     )
+
+
+# --- the same rules on both ways of writing (PostgreSQL COPY, and the ORM used elsewhere) ------
+
+
+@pytest.fixture(params=["copy", "orm"])
+def store(request, monkeypatch):
+    """Run the import with PostgreSQL's COPY writer, then again with the plain ORM writer."""
+    from distribution import import_batches
+
+    if request.param == "orm":
+        monkeypatch.setattr(import_batches, "_store", lambda: import_batches.OrmContacts)
+    return request.param
+
+
+def run_import(org, personas, text: str, mapping: dict[str, str]) -> ContactImport:
+    with tenant_scope(org):
+        actor = _actor(org, personas)
+        contact_import = importing.contact_import_upload(
+            actor=actor, organization=org, filename="c.csv", raw=text.encode()
+        )
+        importing.contact_import_start(
+            actor=actor, organization=org, contact_import=contact_import, mapping=mapping
+        )
+        importing.contact_import_run(organization=org, import_id=contact_import.pk)
+    contact_import.refresh_from_db()
+    return contact_import
+
+
+KEYS = {"0": "external_id", "1": "email", "2": "phone", "3": "name"}
+
+
+def test_matching_order_updates_and_errors_are_the_same_on_both_writers(
+    org, other_org, personas, store
+):
+    by_id = ContactFactory(organization=org, external_id="A-1", email="old@example.fi")
+    by_email = ContactFactory(organization=org, email="matti@example.fi", name="M.")
+    by_phone = ContactFactory(organization=org, email="", phone="+358407654321")
+    other = ContactFactory(organization=org, external_id="B-9", email="b9@example.fi")
+    # Another organization's contacts with the same keys must never be touched.
+    theirs = [
+        ContactFactory(organization=other_org, external_id="A-1", email="matti@example.fi"),
+        ContactFactory(organization=other_org, email="new@example.fi", phone="+358407654321"),
+    ]
+    text = (
+        "id,email,phone,name\n"
+        "A-1,matti@example.fi,,Maija\n"  # id wins over the email of another contact
+        ",matti@example.fi,,Matti\n"
+        ",,040 765 4321,Pekka\n"
+        ",new@example.fi,,New\n"
+        ",NEW@example.fi,,New again\n"  # same file, same person: updated, not duplicated
+        "A-2,b9@example.fi,,Clash\n"  # the email of a contact with another external id
+        ",not-an-email,12345,Broken\n"
+        "B-9,b9@example.fi,,\n"  # nothing new: unchanged
+    )
+    contact_import = run_import(org, personas, text, KEYS)
+    assert (
+        contact_import.created_count,
+        contact_import.updated_count,
+        contact_import.skipped_count,
+        contact_import.error_count,
+    ) == (1, 4, 1, 2)
+    errors = ContactImportError.all_objects.filter(contact_import=contact_import)
+    assert sorted(errors.values_list("row_number", "column")) == [
+        (7, "id"),
+        (8, "email"),
+        (8, "phone"),
+    ]
+    for contact in (by_id, by_email, by_phone, other):
+        contact.refresh_from_db()
+    assert (by_id.name, by_id.email) == ("Maija", "matti@example.fi")
+    assert (by_email.name, by_phone.name, other.name) == ("Matti", "Pekka", other.name)
+    new = Contact.all_objects.get(organization=org, email="new@example.fi")
+    assert new.name == "New again" and new.public_id.startswith("ct_")
+    assert Contact.all_objects.filter(organization=org).count() == 5
+    for contact in theirs:
+        before = contact.updated_at
+        contact.refresh_from_db()
+        assert contact.updated_at == before and contact.name != "Maija"
+
+
+def test_consent_opt_out_attributes_and_awkward_text_survive_both_writers(org, personas, store):
+    bounced = ContactFactory(
+        organization=org,
+        external_id="X-1",
+        email="old@example.fi",
+        email_bounced_at="2025-01-01T00:00:00Z",
+        email_bounce_reason="mailbox full",
+        attributes={"tier": "gold", "since": "2020"},
+    )
+    awkward = 'Ä "quoted", tab\there\\back\nline \\N'
+    text = (
+        "id,email,name,tier,email_consent,sms_opted_out\n"
+        f'X-1,new@example.fi,"{awkward.replace(chr(34), chr(34) * 2)}",silver,yes,\n'
+        ",fresh@example.fi,,,no,yes\n"
+    )
+    mapping = {
+        "0": "external_id",
+        "1": "email",
+        "2": "name",
+        "3": "attribute",
+        "4": "email_consent",
+        "5": "sms_opted_out",
+    }
+    contact_import = run_import(org, personas, text, mapping)
+    assert (contact_import.created_count, contact_import.updated_count) == (1, 1)
+    bounced.refresh_from_db()
+    assert bounced.name == awkward
+    assert bounced.attributes == {"tier": "silver", "since": "2020"}
+    assert bounced.email_consent and bounced.email_consent_source == "import"
+    assert bounced.email_consent_at is not None
+    # A new address to try: the bounce of the old one no longer stops email.
+    assert (bounced.email_bounced_at, bounced.email_bounce_reason) == (None, "")
+    fresh = Contact.all_objects.get(email="fresh@example.fi")
+    assert (fresh.email_consent, fresh.email_consent_at, fresh.name) == (False, None, "")
+    assert fresh.sms_opted_out_at is not None and fresh.sms_opt_out_reason == "import"
+    assert fresh.email_opted_out_at is None and fresh.attributes == {}
+
+
+def test_batches_see_the_contacts_of_earlier_batches_and_a_rerun_resumes(
+    org, personas, store, monkeypatch
+):
+    monkeypatch.setattr(importing, "BATCH_SIZE", 3)
+    rows = [f"C{n},p{n}@example.fi,,Person {n}" for n in range(7)]
+    rows += ["C1,p1@example.fi,,Moved", ",p2@example.fi,,Renamed"]  # in a later batch
+    text = "id,email,phone,name\n" + "\n".join(rows) + "\n"
+    contact_import = run_import(org, personas, text, KEYS)
+    assert (contact_import.created_count, contact_import.updated_count) == (7, 2)
+    assert Contact.all_objects.count() == 7
+    assert Contact.all_objects.get(external_id="C1").name == "Moved"
+    assert Contact.all_objects.get(external_id="C2").name == "Renamed"
+    # As if the worker had died after the first batch: the task, run again, goes on after it.
+    ContactImport.all_objects.filter(pk=contact_import.pk).update(
+        status=ImportStatus.PENDING, processed_rows=3, content=text, created_count=3
+    )
+    assert import_contacts(organization_id=org.pk, import_id=contact_import.pk) == 9
+    assert Contact.all_objects.count() == 7
+
+
+def test_an_import_whose_task_was_lost_is_picked_up_by_the_sweep(
+    org, cx_client, eager_tasks, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from distribution.tasks import sweep_contact_imports
+
+    upload(cx_client, CSV)
+    contact_import = only_import()
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was down: never sent
+        start(cx_client, contact_import)
+    assert sweep_contact_imports() == 0  # queued a moment ago: its task may still come
+    ContactImport.all_objects.filter(pk=contact_import.pk).update(
+        updated_at=timezone.now() - timedelta(minutes=2)
+    )
+    assert sweep_contact_imports() == 1
+    contact_import.refresh_from_db()
+    assert contact_import.status == ImportStatus.DONE and contact_import.created_count == 2
