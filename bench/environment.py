@@ -91,6 +91,9 @@ class BenchContext:
                 "LOG_LEVEL": "WARNING",
                 "DJANGO_SETTINGS_MODULE": "cxplatform.settings",
                 "PYTHONUNBUFFERED": "1",
+                # The bench client plays the one proxy in front: its X-Forwarded-For entry is
+                # the respondent's address, so each simulated respondent has its own rate limit.
+                "TRUSTED_PROXY_COUNT": "1",
             }
         )
         environ.update(overrides)

@@ -20,7 +20,9 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("distribution.urls")),
     path("", include("alerts.urls")),
-    path("hooks/email/", include("anymail.urls")),
 ]
 
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
 handler404 = "core.api.not_found"
+handler500 = "core.api.server_error"

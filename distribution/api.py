@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin
+from core.scoping import no_rows
 from distribution import selectors, services
 from distribution.enums import Channel, ConsentSource
 from distribution.models import Contact, Segment
@@ -132,7 +133,7 @@ class ContactViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Contact.all_objects.none()
+            return no_rows(Contact)
         params = self.request.query_params
         segment = None
         if params.get("segment"):
@@ -216,7 +217,7 @@ class SegmentViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Segment.all_objects.none()
+            return no_rows(Segment)
         return selectors.segment_list(organization=self.organization)
 
     def get_object(self):

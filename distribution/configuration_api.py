@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin
+from core.scoping import no_rows
 from distribution import configuration
 from distribution.models import SurveyEmailTemplate
 from surveys.models import Survey
@@ -151,7 +152,7 @@ class EmailTemplateViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return SurveyEmailTemplate.all_objects.none()
+            return no_rows(SurveyEmailTemplate)
         survey = None
         if self.request.query_params.get("survey"):
             survey = Survey.objects.filter(

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from core.exceptions import ApplicationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IdempotentCreateMixin, idempotent
+from core.scoping import no_rows
 from distribution import invitations, services
 from distribution.enums import CampaignChannel, ConsentSource, InvitationStatus
 from distribution.models import Campaign, Contact, Invitation, Segment
@@ -223,7 +224,7 @@ class InvitationViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Invitation.all_objects.none()
+            return no_rows(Invitation)
         params = self.request.query_params
         if params.get("status") and params["status"] not in InvitationStatus.values:
             raise ApplicationError(
@@ -288,7 +289,7 @@ class CampaignViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Campaign.all_objects.none()
+            return no_rows(Campaign)
         return Campaign.objects.filter(organization=self.organization).select_related(
             "survey", "segment"
         )

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin, idempotent
+from core.scoping import no_rows
 from journeys import selectors, services
 from journeys.enums import (
     Channel,
@@ -54,7 +55,7 @@ class TenantRelatedField(serializers.RelatedField):
     def __init__(self, model, **kwargs):
         self.model = model
         if not kwargs.get("read_only"):
-            kwargs["queryset"] = model.all_objects.none()  # replaced per request below
+            kwargs["queryset"] = no_rows(model)  # replaced per request below
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -263,7 +264,7 @@ class JourneyViewSet(_CrudViewSet):
 
     def get_queryset(self):
         if self.schema_only:
-            return Journey.all_objects.none()
+            return no_rows(Journey)
         return selectors.journey_list(organization=self.organization)
 
     def get_object(self):
@@ -311,7 +312,7 @@ class StageViewSet(_CrudViewSet):
 
     def get_queryset(self):
         if self.schema_only:
-            return Stage.all_objects.none()
+            return no_rows(Stage)
         return selectors.stage_list(organization=self.organization)
 
     def get_object(self):
@@ -352,7 +353,7 @@ class TouchpointViewSet(_CrudViewSet):
 
     def get_queryset(self):
         if self.schema_only:
-            return Touchpoint.all_objects.none()
+            return no_rows(Touchpoint)
         return selectors.touchpoint_list(organization=self.organization)
 
     def get_object(self):
@@ -408,7 +409,7 @@ class MeasurementPlanViewSet(_CrudViewSet):
 
     def get_queryset(self):
         if self.schema_only:
-            return MeasurementPlan.all_objects.none()
+            return no_rows(MeasurementPlan)
         return selectors.measurement_plan_list(organization=self.organization)
 
     def get_object(self):

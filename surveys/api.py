@@ -18,6 +18,7 @@ from rest_framework.response import Response as APIResponse
 
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin, idempotent
+from core.scoping import no_rows
 from surveys import selectors, services
 from surveys.enums import QuestionType
 from surveys.models import Question, Survey, SurveyVersion
@@ -131,7 +132,7 @@ class SurveyViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Survey.all_objects.none()
+            return no_rows(Survey)
         return selectors.survey_list(
             organization=self.organization, status=self.request.query_params.get("status")
         )
@@ -240,7 +241,7 @@ class VersionViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return SurveyVersion.all_objects.none()
+            return no_rows(SurveyVersion)
         return selectors.version_list(
             organization=self.organization, survey=self.survey()
         ).prefetch_related("questions")
@@ -275,7 +276,7 @@ class QuestionViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Question.all_objects.none()
+            return no_rows(Question)
         version = selectors.working_version(self.survey())
         if version is None:
             return Question.objects.none()

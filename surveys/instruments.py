@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.text import unstorable
 from surveys.enums import ConditionOp, QuestionType
 
 TEXT_MAX_LENGTH = 5000
@@ -171,6 +172,8 @@ def clean_answer(question, raw: Any) -> Cleaned:
         if not isinstance(raw, str | int) or isinstance(raw, bool):
             raise AnswerInvalid(_("Enter text."))
         text = str(raw).strip()
+        if reason := unstorable(text):
+            raise AnswerInvalid(reason)
         if len(text) > TEXT_MAX_LENGTH:
             raise AnswerInvalid(
                 _("Keep the answer under %(count)s characters.") % {"count": TEXT_MAX_LENGTH}

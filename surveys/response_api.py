@@ -35,6 +35,7 @@ from core.idempotency import (
     request_fingerprint,
     stored_answer,
 )
+from core.scoping import no_rows
 from journeys.models import Touchpoint
 from surveys import selectors, services
 from surveys.enums import Channel, QuestionType
@@ -414,7 +415,7 @@ class ResponseViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Response.all_objects.none()
+            return no_rows(Response)
         params = self.request.query_params
         survey = touchpoint = None
         if params.get("survey"):

@@ -26,12 +26,15 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from core.client_ip import client_ip
 from core.exceptions import ApplicationError
+from core.middleware import UnstorableInput
+from core.text import unstorable
 from surveys import respond, selectors, services
 from surveys.enums import Channel, SurveyStatus
 from surveys.exceptions import AnswerErrors
 from surveys.instruments import evaluate
-from surveys.ratelimit import allow, client_ip
+from surveys.ratelimit import respondent_post_limited
 from tenancy.scoping import tenant_scope
 
 ANONYMOUS_CHANNELS = frozenset(
@@ -183,7 +186,7 @@ class RespondentView(View):
 
     def _handle_post(self, language: str, submit_kwargs: dict, extra: dict, on_saved):
         version = self.survey.current_version
-        if not allow("respond", f"{client_ip(self.request)}:{self.survey.pk}"):
+        if respondent_post_limited(self.request, self.survey):
             return HttpResponse(
                 _("Too many answers from your address. Please try again in a minute."),
                 status=429,
@@ -194,6 +197,24 @@ class RespondentView(View):
         answers = respond.raw_answers(self.questions, values)
         evaluation = evaluate(self.questions, answers, strict_keys=False)
         seen = set(filter(None, self.request.POST.get("seen", "").split(",")))
+        # Text the database cannot store (a NUL) is refused before anything is written, a partial
+        # save included: as an error on its question, or a 400 for any other field.
+        refused = {}
+        for name, texts in self.request.POST.lists():
+            reason = next(filter(None, map(unstorable, [name, *texts])), None)
+            if reason is not None and name not in values:
+                raise UnstorableInput(reason)
+            if reason is not None:
+                refused[name] = [reason]
+        if refused:
+            return self.render_form(
+                language=language,
+                values=values,
+                errors=refused,
+                shown=evaluation.shown,
+                status=400,
+                extra=extra,
+            )
         if self.request.POST.get("action") == "save" and on_saved is not None:
             on_saved(values)
             message = _("Your answers are saved. Come back through the same link to finish.")

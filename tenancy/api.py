@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.models import ActivityLog
+from core.scoping import no_rows
 from tenancy import policies
 from tenancy.actors import Actor
 from tenancy.models import Membership
@@ -106,7 +107,7 @@ class MembershipViewSet(OrganizationViewSet, mixins.ListModelMixin):
 
     def get_queryset(self):
         if self.schema_only:
-            return Membership.all_objects.none()
+            return no_rows(Membership)
         return membership_list(organization=self.organization)
 
 
@@ -119,5 +120,5 @@ class ActivityViewSet(OrganizationViewSet, mixins.ListModelMixin):
 
     def get_queryset(self):
         if self.schema_only:
-            return ActivityLog.all_objects.none()
+            return no_rows(ActivityLog)
         return activity_list(organization=self.organization)

@@ -14,6 +14,7 @@ from alerts.enums import CaseEventKind, CaseStatus, ContactMethod, ContactOutcom
 from alerts.models import Case, CaseEvent, ImprovementItem, RootCause
 from alerts.services import cases as case_services
 from core.idempotency import idempotent
+from core.scoping import no_rows
 from distribution.models import Contact
 from journeys.models import Touchpoint
 from surveys.models import Response as SurveyResponse
@@ -219,7 +220,7 @@ class CaseViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return Case.all_objects.none()
+            return no_rows(Case)
         incoming = CaseFilterSerializer(
             data=self.request.query_params, context=self.get_serializer_context()
         )

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import CursorPagination
+from core.scoping import no_rows
 from journeys.selectors import owner_lookup
 
 
@@ -34,7 +35,7 @@ class TenantRelatedField(serializers.RelatedField):
     def __init__(self, model, **kwargs):
         self.model = model
         if not kwargs.get("read_only"):
-            kwargs["queryset"] = model.all_objects.none()  # the organization's, per request
+            kwargs["queryset"] = no_rows(model)  # the organization's, per request
         super().__init__(**kwargs)
 
     def get_queryset(self):

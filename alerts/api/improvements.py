@@ -8,10 +8,11 @@ from rest_framework.response import Response
 from alerts import selectors
 from alerts.api.common import MemberField, NewestFirst, TenantRelatedField
 from alerts.enums import ImprovementStatus
-from core.idempotency import IdempotentCreateMixin, idempotent
 from alerts.models import ImprovementItem, RootCause
 from alerts.services import rules as services
 from alerts.taxonomies import STARTER_TAXONOMIES
+from core.idempotency import IdempotentCreateMixin, idempotent
+from core.scoping import no_rows
 from tenancy import policies
 from tenancy.api import OrganizationViewSet
 
@@ -70,7 +71,7 @@ class RootCauseViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return RootCause.all_objects.none()
+            return no_rows(RootCause)
         incoming = RootCauseFilterSerializer(data=self.request.query_params)
         incoming.is_valid(raise_exception=True)
         return selectors.root_cause_list(
@@ -160,7 +161,7 @@ class ImprovementViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return ImprovementItem.all_objects.none()
+            return no_rows(ImprovementItem)
         incoming = ImprovementFilterSerializer(data=self.request.query_params)
         incoming.is_valid(raise_exception=True)
         items = selectors.improvement_list(organization=self.organization)

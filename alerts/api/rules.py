@@ -21,6 +21,7 @@ from alerts.models import Alert, AlertRule, Case
 from alerts.preview import rule_preview
 from alerts.services import rules as rule_services
 from core.idempotency import IdempotentCreateMixin
+from core.scoping import no_rows
 from journeys.models import Journey, Touchpoint
 from surveys.models import Survey
 from tenancy import policies
@@ -150,7 +151,7 @@ class AlertRuleViewSet(
 
     def get_queryset(self):
         if self.schema_only:
-            return AlertRule.all_objects.none()
+            return no_rows(AlertRule)
         return selectors.rule_list(organization=self.organization)
 
     def get_object(self):
@@ -266,7 +267,7 @@ class AlertViewSet(OrganizationViewSet, mixins.ListModelMixin, mixins.RetrieveMo
 
     def get_queryset(self):
         if self.schema_only:
-            return Alert.all_objects.none()
+            return no_rows(Alert)
         filters = AlertFilterSerializer(
             data=self.request.query_params, context=self.get_serializer_context()
         )

@@ -204,7 +204,9 @@ def test_the_list_answers_in_a_constant_number_of_queries(
             make_template(org, survey, language)
     # organization, key, one page of templates with their surveys joined
     with django_assert_num_queries(3):
-        body = read_api.get(TEMPLATES).json()
+        response = read_api.get(TEMPLATES)
+    assert response.status_code == 200
+    body = response.json()
     assert len(body["results"]) == 12
     assert all(t["survey"].startswith("srv_") for t in body["results"])
 

@@ -69,6 +69,7 @@ def test_list_searches_and_filters_by_attribute_and_segment_with_pinned_queries(
     )
     with django_assert_max_num_queries(8):
         page = cx_client.get("/o/acme/contacts/")
+    assert page.status_code == 200
     assert page.content.decode().count("/o/acme/contacts/ct_") == 50
     assert "Page 1 of 2" in page.content.decode()
     for query in ("q=Gold", "attribute=plan&value=gold", f"segment={segment.public_id}"):
