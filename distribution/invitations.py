@@ -566,7 +566,11 @@ def invitation_delivery_update(*, invitation: Invitation, status: str, reason: s
 
 def invitations_mark_answered(*, organization_id: int, response_id: int) -> int:
     """Called when a response is submitted: its invitation becomes answered."""
-    response = Response.all_objects.filter(pk=response_id).only("personal_link_id").first()
+    response = (
+        Response.all_objects.filter(organization_id=organization_id, pk=response_id)
+        .only("personal_link_id")
+        .first()
+    )
     if response is None or response.personal_link_id is None:
         return 0
     invitation = Invitation.all_objects.filter(
