@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from alerts.enums import CaseEventKind, DeliveryStatus, NotificationChannel, NotificationPurpose
 from alerts.models import CaseEvent, Notification
 from core.safe_http import OutboundHTTPError, post_json
-from distribution.messaging import (
+from distribution.services.messaging import (
     PermanentSendError,
     TransientSendError,
     email_send,

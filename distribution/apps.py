@@ -24,6 +24,6 @@ class DistributionConfig(AppConfig):
 
         from anymail.signals import tracking
 
-        from distribution.email_events import on_tracking_event
+        from distribution.services.email_events import on_tracking_event
 
         tracking.connect(on_tracking_event, dispatch_uid="distribution.email_events", weak=False)

@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.scoping import tenant_scope
-from distribution.configuration import distribution_settings_update, survey_email_template_save
 from distribution.enums import (
     CampaignChannel,
     CampaignStatus,
@@ -33,9 +32,13 @@ from distribution.enums import (
     RuleOperator,
     SkipReason,
 )
-from distribution.invitations import campaign_create, campaign_send
 from distribution.models import Campaign, Contact, Invitation, InvitationEvent
 from distribution.services import segment_create
+from distribution.services.configuration import (
+    distribution_settings_update,
+    survey_email_template_save,
+)
+from distribution.services.invitations import campaign_create, campaign_send
 from surveys.models import PersonalLink, Response, Survey
 
 SEED = 358

@@ -1,10 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.channels import InvitationChannel
 
-class Channel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
+# How an invitation goes out; values and labels from the one vocabulary in core.
+Channel = InvitationChannel
 
 
 class ConsentSource(models.TextChoices):
@@ -85,8 +85,8 @@ class SkipReason(models.TextChoices):
 
 
 class CampaignChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
+    EMAIL = Channel.EMAIL.value, Channel.EMAIL.label
+    SMS = Channel.SMS.value, Channel.SMS.label
     PREFERRED = "preferred", _("Preferred channel, other as fallback")
 
 

@@ -8,16 +8,16 @@ from django.utils import timezone
 
 from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
-from distribution import configuration, invitations, sms
 from distribution.enums import CampaignStatus, Channel, ImportStatus, InvitationStatus, SkipReason
-from distribution.importing import contact_import_run, contact_imports_due_q
-from distribution.messaging import (
+from distribution.models import Campaign, ContactImport, Invitation
+from distribution.services import configuration, invitations, sms
+from distribution.services.importing import contact_import_run, contact_imports_due_q
+from distribution.services.messaging import (
     EmailTransport,
     PermanentSendError,
     SmsTransport,
     TransientSendError,
 )
-from distribution.models import Campaign, ContactImport, Invitation
 
 logger = logging.getLogger(__name__)
 MAX_SEND_RETRIES = 5
@@ -27,7 +27,7 @@ MAX_SEND_RETRIES = 5
 # check of the arguments against this signature would refuse every call at apply_async.
 @shared_task(base=TenantTask, acks_late=True, typing=False)
 def import_contacts(*, organization, import_id: int) -> int | None:
-    """Import one uploaded CSV (see distribution.importing); returns the rows processed."""
+    """Import one uploaded CSV (see distribution.services.importing); returns the rows processed."""
     contact_import = contact_import_run(organization=organization, import_id=import_id)
     return contact_import.processed_rows if contact_import else None
 

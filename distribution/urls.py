@@ -7,6 +7,7 @@ app_name = "distribution"
 contact = "o/<slug:org_slug>/contacts/<str:public_id>/"
 imports = "o/<slug:org_slug>/contacts/imports/"
 segments = "o/<slug:org_slug>/segments/"
+campaigns = "o/<slug:org_slug>/campaigns/"
 
 urlpatterns = [
     path("o/<slug:org_slug>/contacts/", views.ContactListView.as_view(), name="contacts"),
@@ -29,53 +30,29 @@ urlpatterns = [
         views.SegmentDeleteView.as_view(),
         name="segment_delete",
     ),
-]
-
-# Invitations: campaign pages, the unsubscribe link and the Twilio webhooks.
-from distribution import invitation_views  # noqa: E402
-
-campaigns = "o/<slug:org_slug>/campaigns/"
-urlpatterns += [
-    path(campaigns, invitation_views.CampaignListView.as_view(), name="campaigns"),
-    path(campaigns + "new/", invitation_views.CampaignCreateView.as_view(), name="campaign_new"),
-    path(
-        campaigns + "<str:public_id>/",
-        invitation_views.CampaignDetailView.as_view(),
-        name="campaign",
-    ),
+    # Invitations: campaign pages, the unsubscribe link and the Twilio webhooks.
+    path(campaigns, views.CampaignListView.as_view(), name="campaigns"),
+    path(campaigns + "new/", views.CampaignCreateView.as_view(), name="campaign_new"),
+    path(campaigns + "<str:public_id>/", views.CampaignDetailView.as_view(), name="campaign"),
     path(
         campaigns + "<str:public_id>/send/",
-        invitation_views.CampaignSendView.as_view(),
+        views.CampaignSendView.as_view(),
         name="campaign_send",
     ),
-    path("u/<str:token>/", invitation_views.UnsubscribeView.as_view(), name="unsubscribe"),
-    path("hooks/twilio/sms/", invitation_views.TwilioInboundView.as_view(), name="twilio_inbound"),
-    path("hooks/twilio/status/", invitation_views.TwilioStatusView.as_view(), name="twilio_status"),
-]
-
-# The email provider's bounce and complaint reports (only the configured provider's URL answers).
-from distribution import email_events  # noqa: E402
-
-urlpatterns += [
-    path(
-        "hooks/email/<str:provider>/tracking/",
-        email_events.tracking_webhook,
-        name="email_tracking",
-    ),
-]
-
-# Sending settings and a survey's invitation email texts.
-from distribution import configuration_views  # noqa: E402
-
-urlpatterns += [
+    path("u/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
+    path("hooks/twilio/sms/", views.TwilioInboundView.as_view(), name="twilio_inbound"),
+    path("hooks/twilio/status/", views.TwilioStatusView.as_view(), name="twilio_status"),
+    # The email provider's bounce and complaint reports (only the configured provider's URL answers).
+    path("hooks/email/<str:provider>/tracking/", views.tracking_webhook, name="email_tracking"),
+    # Sending settings and a survey's invitation email texts.
     path(
         "o/<slug:org_slug>/distribution/settings/",
-        configuration_views.DistributionSettingsView.as_view(),
+        views.DistributionSettingsView.as_view(),
         name="sending_settings",
     ),
     path(
         "o/<slug:org_slug>/surveys/<str:public_id>/invitation-email/",
-        configuration_views.SurveyEmailView.as_view(),
+        views.SurveyEmailView.as_view(),
         name="survey_email",
     ),
 ]

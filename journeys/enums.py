@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.channels import TouchpointChannel
 from metrics import registry
 
 
@@ -13,15 +14,8 @@ class JourneyStatus(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-class Channel(models.TextChoices):
-    WEB = "web", _("Web")
-    MOBILE_APP = "mobile_app", _("Mobile app")
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone")
-    CHAT = "chat", _("Chat")
-    PHYSICAL_STORE = "physical_store", _("Physical store")
-    FIELD_SERVICE = "field_service", _("Field service")
-    OTHER = "other", _("Other")
+# Where a customer meets the company; values and labels from the one vocabulary in core.
+Channel = TouchpointChannel
 
 
 # Used when a touchpoint is created without saying whether it is digital: the channel decides.

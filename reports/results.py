@@ -355,10 +355,11 @@ def campaign_funnel(*, organization, campaign: Campaign) -> tuple[Funnel, list[F
     """(all channels, per channel) funnels of a campaign's invitations, in one aggregate query.
 
     Each step counts invitations that were sent (have a send time) and got at least that far by
-    their status, which only moves forward (distribution.invitations.PROGRESS): delivered = the
-    provider confirmed delivery, or the person opened or answered; opened = the person opened the
-    personal link and began answering (marked by the invitation sweep), or answered; answered =
-    a response came through the link. A bounce after delivery counts as not delivered.
+    their status, which only moves forward (distribution.services.invitations.PROGRESS):
+    delivered = the provider confirmed delivery, or the person opened or answered; opened = the
+    person opened the personal link and began answering (marked by the invitation sweep), or
+    answered; answered = a response came through the link. A bounce after delivery counts as not
+    delivered.
     """
     sent = Q(sent_at__isnull=False)
     rows = (

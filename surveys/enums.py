@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.channels import ResponseChannel
+
 
 class QuestionType(models.TextChoices):
     NPS = "nps", _("NPS (0-10 likelihood to recommend)")
@@ -18,16 +20,8 @@ class QuestionType(models.TextChoices):
     TEXT = "text", _("Open text")
 
 
-class Channel(models.TextChoices):
-    WEB = "web", _("Web link")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    EMBED = "embed", _("Embedded on a site")
-    QR = "qr", _("QR code")
-    API = "api", _("API")
-    IMPORT = "import", _("Import")
-    KIOSK = "kiosk", _("Kiosk")
-    PHONE = "phone", _("Phone")
+# How an answer came in; values and labels from the one vocabulary in core.
+Channel = ResponseChannel
 
 
 class SurveyStatus(models.TextChoices):

@@ -61,7 +61,7 @@ def make_campaign(org, survey, segment, **fields) -> Campaign:
 def test_preview_counts_each_rule_in_a_constant_number_of_queries(
     org, nps_survey, audience, scoped, django_assert_max_num_queries
 ):
-    from distribution.invitations import campaign_preview
+    from distribution.services.invitations import campaign_preview
 
     campaign = make_campaign(org, nps_survey, audience)
     with django_assert_max_num_queries(3):

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.models import ActivityLog
-from distribution import configuration, invitations
 from distribution.enums import InvitationStatus, SkipReason
 from distribution.models import DistributionSettings, Invitation, SurveyEmailTemplate
+from distribution.services import configuration, invitations
 from surveys.models import PersonalLink
 from tests.distribution.factories import reachable_contact
 from tests.surveys.factories import make_survey
@@ -91,8 +91,8 @@ def test_a_shorter_throttle_and_quarantine_let_recently_invited_contacts_be_invi
 def test_a_longer_quarantine_skips_a_contact_the_default_would_invite(
     org, scoped, cx_actor, nps_survey
 ):
-    from distribution.invitations import campaign_preview
     from distribution.models import Campaign
+    from distribution.services.invitations import campaign_preview
 
     other = make_survey(org, name="Other")
     contact = reachable_contact(org, email="old@example.fi")

@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from distribution import configuration, services
-from distribution import invitations as invitation_services
+from distribution import services
 from distribution.enums import InvitationStatus
 from distribution.models import Invitation
+from distribution.services import configuration
+from distribution.services import invitations as invitation_services
 from surveys.models import Response
 from surveys.services.responses import response_submit
 from tenancy.scoping import tenant_scope

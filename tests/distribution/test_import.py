@@ -5,9 +5,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import ActivityLog
-from distribution import importing
 from distribution.enums import ImportStatus
 from distribution.models import Contact, ContactImport, ContactImportError
+from distribution.services import importing
 from distribution.tasks import import_contacts
 from tenancy.scoping import tenant_scope
 from tests.distribution.factories import ContactFactory
@@ -259,7 +259,7 @@ def _actor(org, personas):
 @pytest.fixture(params=["copy", "orm"])
 def store(request, monkeypatch):
     """Run the import with PostgreSQL's COPY writer, then again with the plain ORM writer."""
-    from distribution import import_batches
+    from distribution.services import import_batches
 
     if request.param == "orm":
         monkeypatch.setattr(import_batches, "_store", lambda: import_batches.OrmContacts)

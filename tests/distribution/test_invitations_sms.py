@@ -248,7 +248,7 @@ def test_nothing_is_sent_by_sms_to_a_contact_without_sms_consent(
 def _invite_by_sms(organization, survey, capture) -> Invitation:
     """An SMS invitation of `organization` to PHONE, sent through the real task and fake Twilio."""
     from core.scoping import tenant_scope
-    from distribution.invitations import invitation_trigger
+    from distribution.services.invitations import invitation_trigger
 
     contact = reachable_contact(organization, phone=PHONE, preferred_language="en")
     with capture(execute=True), tenant_scope(organization):
@@ -463,7 +463,7 @@ def test_the_shared_number_or_another_organization_number_cannot_be_an_own_sende
 ):
     from core.exceptions import ApplicationError
     from core.scoping import tenant_scope
-    from distribution import configuration
+    from distribution.services import configuration
 
     DistributionSettings.all_objects.create(organization=other_org, sms_sender=RIVAL_NUMBER)
     with tenant_scope(org):

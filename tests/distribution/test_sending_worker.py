@@ -9,8 +9,8 @@ from celery.contrib.testing.worker import start_worker
 from core.scoping import tenant_scope
 from cxplatform.celery import app
 from distribution.enums import InvitationStatus
-from distribution.invitations import invitation_trigger
 from distribution.models import Invitation, InvitationEvent
+from distribution.services.invitations import invitation_trigger
 from tests.distribution.factories import reachable_contact
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from django.core import signing
 
-from distribution.messaging import unsubscribe_token
+from distribution.services.messaging import unsubscribe_token
 from tests.distribution.factories import reachable_contact
 
 INVALID = "This unsubscribe link is not valid or has expired."

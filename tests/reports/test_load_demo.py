@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.scoping import tenant_scope
-from distribution import invitations as sending
 from distribution.models import Campaign, Contact, Invitation, InvitationEvent, Segment
+from distribution.services import invitations as sending
 from journeys.models import Journey
 from metrics.kpis import kpi_list
 from metrics.models import DailyRollup

@@ -2,8 +2,8 @@
 
 Creates (once) an organization, a published NPS survey and `--count` contacts who consented to
 email and SMS, then queues one invitation per contact (every other one by SMS) through
-`distribution.invitations.invitation_trigger` (each in its own transaction, so each task is sent
-to the broker on commit, as in production). Prints JSON: how many were queued and how long it took.
+`distribution.services.invitations.invitation_trigger` (each in its own transaction, so each
+task is sent to the broker on commit, as in production). Prints JSON: how many were queued and how long it took.
 """
 
 import json
@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.scoping import tenant_scope
-from distribution.invitations import invitation_trigger
 from distribution.models import Contact
+from distribution.services.invitations import invitation_trigger
 from journeys.models import Journey, Stage, Touchpoint
 from surveys.enums import SurveyStatus, VersionStatus
 from surveys.models import Question, Survey, SurveyVersion

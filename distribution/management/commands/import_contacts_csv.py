@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.exceptions import ApplicationError
 from distribution.enums import ImportTarget
-from distribution.importing import (
+from distribution.services.importing import (
     contact_import_run,
     contact_import_start,
     contact_import_upload,

@@ -1,4 +1,4 @@
-"""Every write to contacts and segments. CSV imports are in `distribution.importing`."""
+"""Every write to contacts. CSV imports are in `distribution.services.importing`."""
 
 from typing import Any
 
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ApplicationError, ConflictError
 from core.services import activity_record
 from distribution.enums import Channel, ConsentSource
-from distribution.models import Contact, Segment
+from distribution.models import Contact
 from distribution.normalize import (
     DEFAULT_PHONE_REGION,
     normalize_attributes,
@@ -18,8 +18,8 @@ from distribution.normalize import (
     normalize_language,
     normalize_phone,
 )
-from distribution.rules import clean_rules
 from distribution.selectors import contact_activity, contact_invitations, contact_responses
+from distribution.services.invitations import unlink_contact
 from surveys.api import AnswerSerializer
 from tenancy.actors import Actor
 
@@ -412,11 +412,9 @@ def contact_erase(*, actor: Actor, organization, contact: Contact) -> str:
     row is gone) and the actor; earlier audit entries of the contact never held personal data
     (see `Contact.__str__`). Invitations and responses that refer to the contact must be
     unlinked here, in this transaction: their address, hidden fields and personal link are
-    blanked and the contact link nulled (`distribution.invitations.unlink_contact`); their
-    responses stay, with hidden fields, IP address and user agent blanked.
+    blanked and the contact link nulled (`invitations.unlink_contact`); their responses stay,
+    with hidden fields, IP address and user agent blanked.
     """
-    from distribution.invitations import unlink_contact  # invitations imports this module
-
     public_id = contact.public_id
     # Responses are kept (anonymous) for the metrics, but they hold copies of the invitation's
     # hidden fields and maybe the respondent's IP address and browser; blank those first, while
@@ -433,71 +431,3 @@ def contact_erase(*, actor: Actor, organization, contact: Contact) -> str:
     )
     Contact.objects.filter(pk=contact.pk, organization=organization).delete()
     return public_id
-
-
-@transaction.atomic
-def segment_create(
-    *, actor: Actor, organization, name: str, description: str = "", rules: list | None = None
-) -> Segment:
-    """Save a named filter; raises ApplicationError(field="rules") for rules outside the vocabulary."""
-    name = (name or "").strip()
-    if not name:
-        raise ApplicationError(
-            _("Give the segment a name."), code="required", extra={"field": "name"}
-        )
-    segment = Segment.objects.create(
-        organization=organization,
-        name=name[:200],
-        description=(description or "").strip()[:500],
-        rules=clean_rules(rules),
-    )
-    activity_record(
-        organization=organization,
-        actor=actor,
-        action="distribution.segment.created",
-        target=segment,
-        data={"rules": segment.rules},
-    )
-    return segment
-
-
-@transaction.atomic
-def segment_update(
-    *,
-    actor: Actor,
-    organization,
-    segment: Segment,
-    name: str | None = None,
-    description: str | None = None,
-    rules: list | None = None,
-) -> Segment:
-    if name is not None:
-        if not name.strip():
-            raise ApplicationError(
-                _("Give the segment a name."), code="required", extra={"field": "name"}
-            )
-        segment.name = name.strip()[:200]
-    if description is not None:
-        segment.description = description.strip()[:500]
-    if rules is not None:
-        segment.rules = clean_rules(rules)
-    segment.save()
-    activity_record(
-        organization=organization,
-        actor=actor,
-        action="distribution.segment.updated",
-        target=segment,
-        data={"rules": segment.rules},
-    )
-    return segment
-
-
-@transaction.atomic
-def segment_delete(*, actor: Actor, organization, segment: Segment) -> None:
-    activity_record(
-        organization=organization,
-        actor=actor,
-        action="distribution.segment.deleted",
-        target=segment,
-    )
-    segment.delete()

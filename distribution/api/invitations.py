@@ -1,4 +1,4 @@
-"""DRF views of invitations and campaigns (routes appended to distribution.api.API_ROUTES)."""
+"""DRF views of invitations and campaigns."""
 
 from datetime import timedelta
 
@@ -14,10 +14,11 @@ from core.exceptions import ApplicationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import IdempotentCreateMixin, idempotent
 from core.scoping import no_rows
-from distribution import invitations, services
+from distribution import services
 from distribution.enums import CampaignChannel, ConsentSource, InvitationStatus
 from distribution.models import Campaign, Contact, Invitation, Segment
 from distribution.normalize import normalize_email, normalize_phone
+from distribution.services import invitations
 from journeys.models import Touchpoint
 from surveys.enums import SurveyStatus
 from surveys.models import Survey

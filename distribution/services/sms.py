@@ -28,12 +28,12 @@ from django.utils.timezone import now
 
 from core.exceptions import ApplicationError
 from core.scoping import tenant_scope
-from distribution.configuration import sender_takes_replies
 from distribution.enums import Channel, InvitationStatus
-from distribution.invitations import invitation_delivery_update, invitations_mark_answered
-from distribution.messaging import texts_for
 from distribution.models import Contact, InboundSms, Invitation
-from distribution.services import contact_opt_in, contact_opt_out
+from distribution.services.configuration import sender_takes_replies
+from distribution.services.contacts import contact_opt_in, contact_opt_out
+from distribution.services.invitations import invitation_delivery_update, invitations_mark_answered
+from distribution.services.messaging import texts_for
 from surveys.enums import Channel as ResponseChannel
 from surveys.exceptions import AnswerErrors
 from surveys.instruments import SCORE_TYPES, Cleaned, condition_holds, scale_of

@@ -9,8 +9,8 @@ from rest_framework.response import Response
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin
 from core.scoping import no_rows
-from distribution import configuration
 from distribution.models import SurveyEmailTemplate
+from distribution.services import configuration
 from surveys.models import Survey
 from tenancy import policies
 from tenancy.api import OrganizationViewSet

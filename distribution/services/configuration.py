@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
 from core.services import activity_record
-from distribution.invitations import settings_for
-from distribution.messaging import texts_for
 from distribution.models import DistributionSettings, SurveyEmailTemplate
+from distribution.services.invitations import settings_for
+from distribution.services.messaging import texts_for
 from surveys.models import Survey
 from tenancy.actors import Actor
 from tenancy.enums import Language

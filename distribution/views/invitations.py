@@ -1,4 +1,5 @@
-"""Campaign pages, the email unsubscribe page and the Twilio webhooks."""
+"""Campaign pages, the email unsubscribe page, the Twilio webhooks and the email provider's
+tracking webhook."""
 
 import logging
 
@@ -6,8 +7,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import Resolver404, resolve
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -16,11 +18,12 @@ from django.views.decorators.csrf import csrf_exempt
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from core.scoping import tenant_scope
-from distribution import invitations, selectors, services, sms
+from distribution import selectors, services
 from distribution.enums import CampaignStatus, Channel, InvitationStatus, SkipReason
 from distribution.forms import CampaignForm
-from distribution.messaging import read_unsubscribe_token
 from distribution.models import Campaign, Contact, Invitation
+from distribution.services import invitations, sms
+from distribution.services.messaging import read_unsubscribe_token
 from surveys.enums import SurveyStatus
 from surveys.models import Survey
 from tenancy import policies
@@ -255,3 +258,16 @@ class TwilioStatusView(View):
             error=request.POST.get("ErrorCode", ""),
         )
         return HttpResponse(status=204)
+
+
+@csrf_exempt
+def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
+    """`/hooks/email/<provider>/tracking/`: anymail's tracking view of the configured provider
+    (`settings.EMAIL_WEBHOOK_PROVIDER`); any other provider is 404."""
+    if not provider or provider != settings.EMAIL_WEBHOOK_PROVIDER:
+        raise Http404
+    try:
+        match = resolve(f"/{provider}/tracking/", urlconf="anymail.urls")
+    except Resolver404:
+        raise Http404 from None
+    return match.func(request, *match.args, **match.kwargs)

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
-from distribution import configuration
-from distribution.messaging import public_url, render_survey_email
+from distribution.services import configuration
+from distribution.services.messaging import public_url, render_survey_email
 from surveys.selectors import access_survey
 from tenancy import policies
 from tenancy.enums import Language

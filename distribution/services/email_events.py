@@ -6,24 +6,21 @@ signature where it has one) and normalises the provider's payload into an Anymai
 message (`invitation`), else by the provider's message id stored at send time. Every action is
 idempotent, so a provider that redelivers a webhook changes nothing the second time.
 
-Only the configured provider's webhook is mounted (`tracking_webhook`): anymail's views of the
-other providers fail while being built (missing signing keys, boto3 not installed), so mounting
-them all made their URLs answer 500 to anyone.
+Only the configured provider's webhook is mounted (`tracking_webhook` in
+`distribution.views.invitations`): anymail's views of the other providers fail while being built
+(missing signing keys, boto3 not installed), so mounting them all made their URLs answer 500 to
+anyone.
 """
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
-from django.views.decorators.csrf import csrf_exempt
 
 from core.scoping import tenant_scope
 from distribution.enums import Channel, InvitationStatus
-from distribution.invitations import invitation_delivery_update
 from distribution.models import Invitation
-from distribution.services import contact_mark_bounced, contact_opt_out
+from distribution.services.contacts import contact_mark_bounced, contact_opt_out
+from distribution.services.invitations import invitation_delivery_update
 
 logger = logging.getLogger(__name__)
 
@@ -114,16 +111,3 @@ def on_tracking_event(sender, event, esp_name: str, **kwargs) -> None:
     logger.info(
         "%s %s event for message %s: %s", esp_name, event.event_type, event.message_id, done
     )
-
-
-@csrf_exempt
-def tracking_webhook(request: HttpRequest, provider: str) -> HttpResponse:
-    """`/hooks/email/<provider>/tracking/`: anymail's tracking view of the configured provider
-    (`settings.EMAIL_WEBHOOK_PROVIDER`); any other provider is 404."""
-    if not provider or provider != settings.EMAIL_WEBHOOK_PROVIDER:
-        raise Http404
-    try:
-        match = resolve(f"/{provider}/tracking/", urlconf="anymail.urls")
-    except Resolver404:
-        raise Http404 from None
-    return match.func(request, *match.args, **match.kwargs)

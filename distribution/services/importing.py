@@ -1,9 +1,9 @@
 """CSV import of contacts: upload, column mapping, and the run the task makes of it.
 
 The run reads the stored CSV as a stream of records and hands them to
-`distribution.import_batches` in batches of `BATCH_SIZE`: one look-up query per batch, the rows
-written with COPY (PostgreSQL) or bulk queries (elsewhere), error rows and the progress, all in
-one transaction per batch. Progress is committed with the rows it counts, so a worker that dies
+`distribution.services.import_batches` in batches of `BATCH_SIZE`: one look-up query per batch,
+the rows written with COPY (PostgreSQL) or bulk queries (elsewhere), error rows and the progress,
+all in one transaction per batch. Progress is committed with the rows it counts, so a worker that dies
 mid-import resumes exactly after the last committed batch when the task runs again.
 """
 
@@ -23,7 +23,6 @@ from core.exceptions import ApplicationError
 from core.services import activity_record
 from core.tasks import enqueue_on_commit
 from distribution.enums import ImportStatus, ImportTarget
-from distribution.import_batches import KEY_TARGETS, ImportRow, plan_batch, write_batch
 from distribution.models import Contact, ContactImport
 from distribution.normalize import (
     MAX_ATTRIBUTE_VALUE,
@@ -33,6 +32,7 @@ from distribution.normalize import (
     normalize_phone,
     parse_flag,
 )
+from distribution.services.import_batches import KEY_TARGETS, ImportRow, plan_batch, write_batch
 from tenancy.actors import Actor
 
 logger = logging.getLogger(__name__)
