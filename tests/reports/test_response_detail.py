@@ -69,7 +69,7 @@ def test_every_answer_is_shown_with_its_question_in_words(viewer_client, org, su
     assert answers.index("4 / 10") < answers.index("The queue") < answers.index("Price (en)")
     hidden = html.split('id="hidden-heading"')[1].split("</section>")[0]
     assert "order" in hidden and "A-17" in hidden and "Kamppi" in hidden
-    assert "Web link" in html and "English" in html and "Store" in html
+    assert "<dd>Web</dd>" in html and "English" in html and "Store" in html
     assert "<dt>Version</dt><dd>1</dd>" in html
     assert "<dt>Contact</dt>" not in html  # anonymous: no contact row
 

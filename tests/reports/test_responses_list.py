@@ -61,7 +61,7 @@ def test_responses_are_listed_newest_first_with_every_answer_in_words(viewer_cli
     assert "Service (sv)" in newest and "Price (sv), Range (sv)" in newest
     assert "Yes" in newest and "Friendly staff" in newest
     assert "store" in newest and "Kamppi" in newest and "A-17" in newest
-    assert "3 / 10" in older and "Slow checkout" in older and "Web link" in older
+    assert "3 / 10" in older and "Slow checkout" in older and "Web · Finnish" in older
 
 
 def test_times_are_shown_in_the_organizations_time_zone(viewer_client, org, survey):
