@@ -2,14 +2,10 @@
 
 One Celery task per response spent more on the task than on the rules once submissions came in
 tens per second (the alerts queue grew faster than one worker drained it). So a response's id
-is pushed to a Redis list per organization, and one `evaluate_pending_responses` task drains
-the list in batches, reading each batch's responses, answers and contacts in a few queries.
-
-The handshake never strands an id: the pusher pushes, then sets the organization's "draining"
-flag if absent and enqueues a drain when it did; the drainer, finding the list empty, deletes
-the flag and looks once more, taking the flag back if something came in between. Anything lost
-anyway (Redis or the broker down, a worker killed mid-batch) has no `ResponseCheck` and is
-evaluated by the sweep within a minute or two.
+is pushed to a Redis list per organization (`core.queueing`), and one
+`evaluate_pending_responses` task drains the list in batches, reading each batch's responses,
+answers and contacts in a few queries. Anything lost (Redis or the broker down, a worker killed
+mid-batch) has no `ResponseCheck` and is evaluated by the sweep within a minute or two.
 """
 
 import contextlib
@@ -19,26 +15,19 @@ from collections.abc import Callable
 import redis
 from django.conf import settings
 
+from core.queueing import OrganizationQueue, redis_client
+
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 FLAG_SECONDS = 30  # a drainer that died lets go of its flag after this
+QUEUE = OrganizationQueue("alerts", flag_seconds=FLAG_SECONDS)
+
+__all__ = ["pending_drain", "redis_client", "response_queue_for_evaluation"]
 
 
 def _keys(organization_id: int) -> tuple[str, str]:
-    return f"alerts:pending:{organization_id}", f"alerts:draining:{organization_id}"
-
-
-_client: redis.Redis | None = None
-
-
-def redis_client() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-        )
-    return _client
+    return QUEUE.keys(organization_id)
 
 
 def response_queue_for_evaluation(*, organization_id: int, response_id: int) -> None:
@@ -48,17 +37,14 @@ def response_queue_for_evaluation(*, organization_id: int, response_id: int) -> 
     if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
         _send(evaluate_response, organization_id=organization_id, response_id=response_id)
         return
-    pending, flag = _keys(organization_id)
     try:
-        client = redis_client()
-        client.rpush(pending, response_id)
-        first = client.set(flag, 1, nx=True, ex=FLAG_SECONDS)
+        first = QUEUE.push(organization_id, response_id)
     except redis.RedisError:
         logger.warning("redis unavailable; the alerts sweep will evaluate %s", response_id)
         return
     if first and not _send(evaluate_pending_responses, organization_id=organization_id):
         with contextlib.suppress(redis.RedisError):
-            client.delete(flag)  # let the next response try to schedule the drain again
+            QUEUE.let_go(organization_id)  # let the next response try to schedule the drain
 
 
 def _send(task, **kwargs) -> bool:
@@ -73,18 +59,13 @@ def _send(task, **kwargs) -> bool:
 def pending_drain(*, organization, evaluate: Callable[[list[int]], object]) -> int:
     """Evaluate every queued response of the organization, `BATCH_SIZE` at a time; returns how
     many were taken. Safe to run twice at once: each id is popped by one drainer only."""
-    pending, flag = _keys(organization.pk)
-    client = redis_client()
     taken = 0
     while True:
-        raw = client.lpop(pending, BATCH_SIZE)
-        if raw:
-            ids = [int(value) for value in raw]
+        ids = QUEUE.take(organization.pk, BATCH_SIZE)
+        if ids:
             evaluate(ids)
             taken += len(ids)
-            client.expire(flag, FLAG_SECONDS)
+            QUEUE.hold(organization.pk)
             continue
-        client.delete(flag)
-        if client.llen(pending) and client.set(flag, 1, nx=True, ex=FLAG_SECONDS):
-            continue
-        return taken
+        if not QUEUE.finish(organization.pk):
+            return taken

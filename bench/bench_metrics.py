@@ -1,5 +1,5 @@
 """Metrics: rollups against raw answers, the metrics API at 10,000 and 1,000,000 responses, and
-one Celery worker's processing rate.
+how fast a Celery worker turns queued responses into rollups.
 
 The data comes from `manage.py seed_bench_responses` (set-based SQL, then `rebuild_rollups`).
 The first of these benchmarks that needs an organization seeds it, so in a full run
@@ -32,11 +32,11 @@ from bench.registry import Result, benchmark
 class Sizes:
     large: int  # responses in the big organization
     small: int  # responses in the small organization
-    worker: int  # responses submitted while the worker runs
+    worker: int  # responses queued for the worker in each round
     runs: int  # timed repetitions of each in-process query
 
 
-FULL = Sizes(large=1_000_000, small=10_000, worker=2_000, runs=50)
+FULL = Sizes(large=1_000_000, small=10_000, worker=3_000, runs=50)
 QUICK = Sizes(large=20_000, small=2_000, worker=200, runs=10)
 LARGE_SLUG = "bench-metrics-large"
 SMALL_SLUG = "bench-metrics-small"
@@ -205,56 +205,91 @@ def metrics_api_scaling(context: BenchContext) -> list[Result]:
     return results
 
 
-@benchmark("metrics_worker_throughput", title="Responses processed per second by one worker")
+@benchmark(
+    "metrics_worker_throughput",
+    title="Responses a worker turns into rollups per second: in batches, and one task per response",
+)
 def metrics_worker_throughput(context: BenchContext) -> list[Result]:
-    """One real Celery worker (`celery -A cxplatform worker --pool solo -Q
-    default,metrics,alerts,notifications`) runs against the bench database and Redis database 14
-    while one process submits 2,000 responses (200 with --quick) through
-    `surveys.services.responses.response_submit` (one NPS answer each, spread over 20 surveys
-    and touchpoints, channels and languages) in an organization seeded like the others with
-    10,000 earlier responses (2,000 with --quick) and fresh planner statistics. Each submit
-    enqueues `metrics.tasks.process_response` after its commit; the worker refreshes the
-    response's rollup bucket from raw answers under a row lock and sets `processed_at`.
-    The database is polled until every response has `processed_at`; the figure is responses
-    divided by the time from the first response's `created_at` to the last `processed_at`
-    (both written by the application's clock). The submitter, the worker and PostgreSQL share
-    the machine's cores. Afterwards the rollups must count every response, old and new, or
-    the row counts an error. The worker is always stopped.
+    """An organization seeded like the others with 10,000 responses over 365 days (2,000 with
+    --quick) gets new responses while no worker runs: submitted one by one through
+    `surveys.services.responses.response_submit` (one NPS answer each, over its 20 surveys and
+    touchpoints, four channels, three languages and the last 30 days), so they wait as the
+    application queues them. Then a real Celery worker
+    (`celery -A cxplatform worker -Q metrics --concurrency N`, prefork) starts, and the figure is
+    the responses divided by the time from the worker's "ready" to the last `processed_at`
+    (the same machine's clock; the worker, PostgreSQL and the bench share its cores). Four
+    rounds, each with new responses: batched, 3,000 responses (200 with --quick; the
+    application's path: the ids wait in a Redis list per organization and one
+    `metrics.tasks.process_pending_responses` task drains them, 500 a batch, refreshing each
+    touched rollup day once with one aggregate query) with one process and with two; and the
+    path before batching as the baseline, 1,000 responses (66 with --quick): one
+    `metrics.tasks.process_response` task per response, with Celery closing the database
+    connection around every task (`CELERY_DB_REUSE_MAX=0`, as before), with one process and
+    with two. An organization's batches are drained by one process at a time, so a second
+    process helps when several organizations have work, not within one. After every round the
+    rollups must count every response, and after the last they must equal a rebuild from raw
+    answers, or the row counts an error. The worker is always stopped.
     """
     size = sizes(context)
     _seed(context, WORKER_SLUG, size.small, report=False)
-    since = _database_now(context)
-    with _running_worker(context):
-        submitted = _django(
+    slow = size.worker // 3  # the path before batching needs fewer responses for its rate
+    rounds = [
+        ("batched", 1, size.worker, "batched, 1 process"),
+        ("batched", 2, size.worker, "batched, 2 processes"),
+        ("per_response", 1, slow, "one task per response, 1 process (before)"),
+        ("per_response", 2, slow, "one task per response, 2 processes (before)"),
+    ]
+    results, rates, stored = [], {}, size.small
+    for number, (mode, concurrency, count, label) in enumerate(rounds, start=1):
+        since = _database_now(context)
+        queued = _django(
             context,
-            SUBMIT,
+            ENQUEUE,
             BENCH_SLUG=WORKER_SLUG,
-            BENCH_COUNT=str(size.worker),
+            BENCH_COUNT=str(count),
+            BENCH_MODE=mode,
+            BENCH_SEED=str(number),
             CELERY_TASK_ALWAYS_EAGER="false",
         )
-        progress = _wait_until_processed(context, WORKER_SLUG, size.worker, since)
-    counted = progress["rollup_n"] - size.small
-    errors = 0 if counted == size.worker and progress["processed"] == size.worker else 1
-    span = progress["last_processed"] - progress["first_created"]
-    busy = progress["last_processed"] - progress["first_processed"]
-    rate = progress["processed"] / span if span > 0 else 0.0
-    notes = (
-        f"{size.worker:,} responses: submitted in {submitted['seconds']:.1f} s "
-        f"({size.worker / submitted['seconds']:.0f}/s), all processed {span:.1f} s after the first "
-        f"was created; worker busy {busy:.1f} s ({size.worker / busy if busy > 0 else 0:.0f}/s); "
-        f"rollups count {counted:,} new answers"
-    )
-    if progress["timed_out"]:
-        notes += f"; gave up with {size.worker - progress['processed']:,} unprocessed"
-    return [
-        Result(
-            name="metrics_worker_throughput.responses_per_second",
-            figure=rate,
-            unit="responses/s",
-            notes=notes,
-            errors=errors,
+        reuse = {} if mode == "batched" else {"CELERY_DB_REUSE_MAX": "0"}
+        with _running_worker(context, concurrency=concurrency, queues="metrics", **reuse) as ready:
+            progress = _wait_until_processed(context, WORKER_SLUG, count, since)
+        counted = progress["rollup_n"] - stored
+        stored += count
+        errors = 0 if counted == count and progress["processed"] == count else 1
+        span = progress["last_processed"] - ready
+        rates[(mode, concurrency)] = rate = progress["processed"] / span if span > 0 else 0.0
+        notes = (
+            f"{label}: {count:,} queued responses (submitted in {queued['seconds']:.1f} s, "
+            f"{queued['days']} days x {queued['surveys']} surveys) processed {span:.1f} s after "
+            f"the worker was ready; rollups count {counted:,} new answers"
         )
-    ]
+        if progress["timed_out"]:
+            notes += f"; gave up with {count - progress['processed']:,} unprocessed"
+        name = f"{mode}_{concurrency}_process" + ("es" if concurrency > 1 else "")
+        results.append(
+            Result(
+                name=f"metrics_worker_throughput.{name}",
+                figure=rate,
+                unit="responses/s",
+                notes=notes,
+                errors=errors,
+            )
+        )
+    rebuilt = _django(context, REBUILD_EQUALS, BENCH_SLUG=WORKER_SLUG)
+    baseline = rates[("per_response", 2)]
+    results.append(
+        Result(
+            name="metrics_worker_throughput.ratio",
+            figure=rates[("batched", 2)] / baseline if baseline else 0.0,
+            unit="x",
+            notes="batched with 2 processes / one task per response with 2 processes; the "
+            f"rollups of {rebuilt['responses']:,} responses "
+            + ("equal a rebuild from raw answers" if rebuilt["equal"] else "DIFFER from a rebuild"),
+            errors=0 if rebuilt["equal"] else 1,
+        )
+    )
+    return results
 
 
 # --- seeding -------------------------------------------------------------------------------------
@@ -374,8 +409,17 @@ def _check_metrics(
 
 
 @contextlib.contextmanager
-def _running_worker(context: BenchContext, *, timeout: float = 60):
-    """One solo-pool Celery worker on the application's queues, stopped whatever happens."""
+def _running_worker(
+    context: BenchContext,
+    *,
+    timeout: float = 60,
+    concurrency: int | None = None,
+    queues: str = WORKER_QUEUES,
+    **environ: str,
+):
+    """A Celery worker on `queues` (solo pool, or prefork with `concurrency` processes), stopped
+    whatever happens; yields the wall-clock time it said it was ready."""
+    pool = ["--pool", "solo"] if concurrency is None else ["--concurrency", str(concurrency)]
     with tempfile.TemporaryDirectory(prefix="cxp-bench-worker-") as scratch:
         log_path = Path(scratch) / "worker.log"
         with log_path.open("wb") as log:
@@ -387,10 +431,9 @@ def _running_worker(context: BenchContext, *, timeout: float = 60):
                     "-A",
                     "cxplatform",
                     "worker",
-                    "--pool",
-                    "solo",
+                    *pool,
                     "-Q",
-                    WORKER_QUEUES,
+                    queues,
                     "--loglevel",
                     "info",
                     "--without-mingle",
@@ -399,7 +442,7 @@ def _running_worker(context: BenchContext, *, timeout: float = 60):
                     f"bench-{process_tag()}@%h",
                 ],
                 cwd=PROJECT_ROOT,
-                env=context.environ(CELERY_TASK_ALWAYS_EAGER="false"),
+                env=context.environ(CELERY_TASK_ALWAYS_EAGER="false", **environ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -410,8 +453,8 @@ def _running_worker(context: BenchContext, *, timeout: float = 60):
             while b" ready." not in log_path.read_bytes():
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise BenchSetupError(f"the Celery worker did not start:\n{_tail(log_path)}")
-                time.sleep(0.2)
-            yield process
+                time.sleep(0.05)
+            yield time.time()
         finally:
             server.stop(process)
 
@@ -595,28 +638,72 @@ with tenant_scope(organization):
     }))
 """
 
-SUBMIT = """
+ENQUEUE = """
 import json, os, random, time
+from datetime import timedelta
+
+import redis
+from django.conf import settings
+from django.utils import timezone
 
 from core.scoping import tenant_scope
+from metrics.tasks import process_response
 from surveys.models import Survey
 from surveys.services.responses import response_submit
 from tenancy.models import Organization
 
+DAYS = 30
 organization = Organization.objects.get(slug=os.environ["BENCH_SLUG"])
 count = int(os.environ["BENCH_COUNT"])
-chooser = random.Random(42)
+chooser = random.Random(int(os.environ["BENCH_SEED"]))
+now = timezone.now()
+ids = []
 with tenant_scope(organization):
     surveys = list(Survey.objects.select_related("touchpoint", "current_version").order_by("pk"))
     began = time.perf_counter()
     for number in range(count):
-        response_submit(
+        ids.append(response_submit(
             organization=organization,
             survey=surveys[number % len(surveys)],
             answers={"score": chooser.choice([0, 3, 5, 6, 7, 8, 8, 9, 9, 10, 10])},
             channel=chooser.choice(["web", "email", "sms", "qr"]),
             language=chooser.choice(["fi", "fi", "sv", "en"]),
-        )
+            submitted_at=now - timedelta(seconds=chooser.randrange(DAYS * 86400)),
+        ).pk)
     seconds = time.perf_counter() - began
-print(json.dumps({"submitted": count, "seconds": seconds}))
+if os.environ["BENCH_MODE"] == "per_response":
+    # The path before batching: drop what the application queued (the ids' Redis list, its flag
+    # and the drain task, which waits in the broker's list named after the queue) and send one
+    # task per response instead.
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.delete("metrics", *client.keys("metrics:*"))
+    for pk in ids:
+        process_response.apply_async(kwargs={"organization_id": organization.pk, "response_id": pk})
+print(json.dumps({"seconds": seconds, "days": DAYS, "surveys": len(surveys)}))
+"""
+
+REBUILD_EQUALS = """
+import json, os
+
+from core.scoping import tenant_scope
+from metrics.models import DailyRollup, DailyTotal
+from metrics.rollups import rollups_rebuild
+from surveys.models import Response
+from tenancy.models import Organization
+
+organization = Organization.objects.get(slug=os.environ["BENCH_SLUG"])
+
+
+def rows():
+    identity = ("survey_id", "question_key", "touchpoint_id", "day", "n", "counts")
+    return (
+        sorted(map(repr, DailyRollup.objects.values_list("channel", "language", *identity))),
+        sorted(map(repr, DailyTotal.objects.values_list(*identity))),
+    )
+
+
+with tenant_scope(organization):
+    incremental = rows()
+    rollups_rebuild(organization=organization)
+    print(json.dumps({"equal": rows() == incremental, "responses": Response.objects.count()}))
 """

@@ -46,6 +46,8 @@ class DailyRollup(TenantModel):
             models.Index(
                 fields=["organization", "touchpoint", "metric", "day"], name="rollup_touchpoint_day"
             ),
+            # Refreshing a batch's days reads their rows by survey and day (metrics.rollups).
+            models.Index(fields=["organization", "survey", "day"], name="rollup_survey_day"),
         ]
 
     def __str__(self) -> str:

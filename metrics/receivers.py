@@ -1,12 +1,14 @@
 """metrics listens to surveys' signals instead of surveys importing metrics (layering)."""
 
 from core.tasks import enqueue_on_commit
+from metrics.queueing import response_queue_for_processing
 from metrics.rollups import buckets_of_response
-from metrics.tasks import process_response, refresh_buckets
+from metrics.tasks import refresh_buckets
 
 
 def on_response_submitted(sender, *, organization_id: int, response_id: int, **kwargs) -> None:
-    enqueue_on_commit(process_response, organization_id=organization_id, response_id=response_id)
+    """Sent after the response's commit: queue it for the next batch (metrics.queueing)."""
+    response_queue_for_processing(organization_id=organization_id, response_id=response_id)
 
 
 def on_response_deleting(sender, instance, **kwargs) -> None:

@@ -1,7 +1,9 @@
 """Metric math for every CX instrument, computed from answer histograms (docs/METRICS.md).
 
 Pure functions without Django, so pages, the API, exports, alerts and digests agree to the decimal.
-Histograms stay exact integers (fractions for means) until a `Score` is built; rounding happens
+Histograms stay exact integers until a `Score` is built: each figure is an integer numerator over
+an integer denominator, divided once (Python's int / int is correctly rounded, so this equals
+the float of the exact fraction; means of non-integer values use `Fraction`). Rounding happens
 once, for display, in `round_half_away`.
 """
 
@@ -13,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from scipy.stats import norm
@@ -94,7 +97,10 @@ def round_half_away(value: float | None, ndigits: int = 0) -> float | None:
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    # `type() is int` first: the ABC check is slow, and a dashboard cleans thousands of keys.
+    return type(value) is int or (
+        isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    )
 
 
 def _int_scale(low: int, high: int) -> Callable[[Any], bool]:
@@ -146,20 +152,22 @@ def _share(hits: int, n: int) -> tuple[float, Interval, float]:
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator
     # Float error at p = 0 or 1 can push a bound a hair past the share it must contain.
     ci = (max(0.0, min(100 * (centre - half), pct)), min(100.0, max(100 * (centre + half), pct)))
-    se = 100 * math.sqrt(Fraction(hits * (n - hits), n**3))
+    se = 100 * math.sqrt(hits * (n - hits) / n**3)
     return pct, ci, se
 
 
 def _trinomial(positive: int, negative: int, n: int) -> tuple[float, Interval, Interval, float]:
     """%positive - %negative with its adjusted-Wald and plain-Wald intervals and plain SE."""
     score = 100 * (positive - negative) / n
-    p, d = Fraction(positive, n), Fraction(negative, n)
-    se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
-    # Rocks (2016): 0.75 / 1.5 / 0.75 pseudo-answers keep coverage near +-100 and for small n.
+    # var / n = (p + d - (p - d)^2) / n with p = positive / n, d = negative / n, over n^3.
+    spread = positive - negative
+    se = 100 * math.sqrt(((positive + negative) * n - spread**2) / n**3)
+    # Rocks (2016): 0.75 / 1.5 / 0.75 pseudo-answers keep coverage near +-100 and for small n:
+    # p_adj = up / base and d_adj = down / base.
     n_adj = n + 3
-    p_adj, d_adj = Fraction(4 * positive + 3, 4 * n_adj), Fraction(4 * negative + 3, 4 * n_adj)
-    se_adj = 100 * math.sqrt((p_adj + d_adj - (p_adj - d_adj) ** 2) / n_adj)
-    adjusted = _clamp(float(100 * (p_adj - d_adj)), Z95 * se_adj, -100.0, 100.0)
+    up, down, base = 4 * positive + 3, 4 * negative + 3, 4 * n_adj
+    se_adj = 100 * math.sqrt(((up + down) * base - (up - down) ** 2) / (base**2 * n_adj))
+    adjusted = _clamp(100 * (up - down) / base, Z95 * se_adj, -100.0, 100.0)
     wald = _clamp(score, Z95 * se, -100.0, 100.0)
     return score, adjusted, wald, se
 
@@ -169,15 +177,25 @@ def _mean(
 ) -> tuple[float, Interval | None, float | None]:
     """Mean, t interval (clamped to the scale) and s/sqrt(n); no interval below two answers."""
     n = sum(counts.values())
-    total = sum(Fraction(value) * count for value, count in counts.items())
-    mean = total / n
+    # Integer values sum as integers; others (the smiley's thirds, EXQ means) as exact fractions.
+    exact = (lambda value: value) if all(type(v) is int for v in counts) else Fraction
+    total = sum(exact(value) * count for value, count in counts.items())
+    squares = sum(exact(value) ** 2 * count for value, count in counts.items())
+    mean = float(total / n)
     if n < 2:
-        return float(mean), None, None
-    squares = sum(Fraction(value) ** 2 * count for value, count in counts.items())
-    se = math.sqrt((squares - total * mean) / (n - 1) / n)
-    half = float(student_t.ppf(0.975, n - 1)) * se
+        return mean, None, None
+    # s^2 / n = (squares - total * mean) / (n - 1) / n, with one division.
+    se = math.sqrt((squares * n - total * total) / (n * n * (n - 1)))
+    half = _t975(n - 1) * se
     low, high = bounds if bounds else (-math.inf, math.inf)
-    return float(mean), _clamp(float(mean), half, low, high), se
+    return mean, _clamp(mean, half, low, high), se
+
+
+@lru_cache(maxsize=4096)
+def _t975(degrees_of_freedom: int) -> float:
+    """The t quantile of a two-sided 95 % interval; scipy's call costs more than the rest of a
+    score, and a dashboard asks for the same few sample sizes again and again."""
+    return float(student_t.ppf(0.975, degrees_of_freedom))
 
 
 def _hits(counts: Mapping[int, int], values: range) -> int:
@@ -393,6 +411,19 @@ def mean_of(
     clean = _clean(counts, is_finite, "of finite numbers")
     return _mean_score(metric, clean, bounds, max_margin)
 
+
+# The raw answer values each instrument's histogram can hold (WOMI: (recommend, discourage)
+# pairs), as its scorer accepts them; a rating's scale is its question's own, so it is not here.
+ANSWER_VALUES: dict[str, tuple[Any, ...]] = {
+    "nps": tuple(range(11)),
+    "csat": tuple(range(1, 6)),
+    "ces": tuple(range(1, 8)),
+    "ces_legacy": tuple(range(1, 6)),
+    "womi": tuple((recommend, discourage) for recommend in range(11) for discourage in range(11)),
+    "yes_no": (0, 1),
+    "smiley": tuple(range(1, 5)),
+    "emotion": (-1, 0, 1),
+}
 
 SCORERS: dict[str, Callable[..., Score]] = {
     "nps": nps,

@@ -1,43 +1,49 @@
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.rollups import Bucket, buckets_of_response, rollup_refresh_bucket
+from metrics.rollups import Bucket, rollup_days_of_responses, rollups_refresh
 from surveys.models import Response
 
 
-def response_process(*, organization, response_id: int) -> bool:
-    """Refresh the rollups a response touches and mark it processed.
+def responses_process(*, organization, response_ids: Iterable[int]) -> int:
+    """Refresh the rollup days these responses touch, each once, and mark them processed, in one
+    transaction; returns how many were processed.
 
-    Safe to run any number of times: buckets are recomputed from raw answers. Returns False when
-    the response is gone (its buckets were refreshed by whoever deleted it).
+    Ids may repeat and come in any order; responses already processed or gone are skipped (a
+    response's deleter refreshes its days). Safe to run any number of times: days are recomputed
+    from raw answers.
     """
-    response = (
-        Response.objects.filter(organization=organization, pk=response_id)
-        .select_related("organization")
-        .prefetch_related("answers__question")
-        .first()
+    pending = list(
+        Response.objects.filter(
+            organization=organization, pk__in=set(response_ids), processed_at__isnull=True
+        ).values_list("pk", flat=True)
     )
-    if response is None:
-        return False
-    # One transaction (one commit: the worker's rate is mostly commits); the buckets are
-    # refreshed in a fixed order, so two workers lock the same rows in the same order.
+    if not pending:
+        return 0
     with transaction.atomic():
-        for bucket in sorted(buckets_of_response(response), key=repr):
-            rollup_refresh_bucket(organization=organization, bucket=bucket)
-        Response.objects.filter(pk=response.pk, processed_at__isnull=True).update(
+        days = rollup_days_of_responses(organization=organization, response_ids=pending)
+        rollups_refresh(organization=organization, days=days)
+        return Response.objects.filter(pk__in=pending, processed_at__isnull=True).update(
             processed_at=timezone.now()
         )
-    return True
 
 
-def buckets_refresh(*, organization, buckets: list[Bucket]) -> None:
-    for bucket in buckets:
-        rollup_refresh_bucket(organization=organization, bucket=bucket)
+def response_process(*, organization, response_id: int) -> bool:
+    """`responses_process` for one response; False when it was processed already or is gone."""
+    return responses_process(organization=organization, response_ids=[response_id]) == 1
 
 
-# A response younger than this may still have its task in the queue; the sweep leaves it alone.
+def buckets_refresh(*, organization, buckets: Iterable[Bucket]) -> None:
+    rollups_refresh(
+        organization=organization,
+        days={bucket.rollup_day: bucket.metric for bucket in buckets},
+    )
+
+
+# A response younger than this may still be queued for processing; the sweep leaves it alone.
 SWEEP_GRACE = timedelta(minutes=2)
 
 

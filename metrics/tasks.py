@@ -2,11 +2,19 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 
 from core.scoping import unscoped
 from core.tasks import TenantTask
+from metrics.queueing import BATCH_SIZE, pending_drain
 from metrics.rollups import Bucket
-from metrics.services import buckets_refresh, response_process, unprocessed_response_ids
+from metrics.services import (
+    SWEEP_GRACE,
+    buckets_refresh,
+    response_process,
+    responses_process,
+    unprocessed_response_ids,
+)
 from surveys.models import Response
 
 logger = logging.getLogger(__name__)
@@ -17,11 +25,22 @@ RETRY = {
     "retry_backoff_max": 300,
     "max_retries": 10,
 }
+# One sweep task processes at most this many batches; the next sweep goes on from there.
+SWEEP_BATCHES = 100
 
 
 @shared_task(base=TenantTask, **RETRY)
 def process_response(*, organization, response_id: int) -> bool:
+    """One response (tasks run in-process, without Redis); workers drain batches instead."""
     return response_process(organization=organization, response_id=response_id)
+
+
+@shared_task(base=TenantTask, **RETRY)
+def process_pending_responses(*, organization) -> int:
+    def process(response_ids: list[int]) -> int:
+        return responses_process(organization=organization, response_ids=response_ids)
+
+    return pending_drain(organization=organization, process=process)
 
 
 @shared_task(base=TenantTask, **RETRY)
@@ -31,24 +50,30 @@ def refresh_buckets(*, organization, buckets: list[dict]) -> None:
 
 @shared_task
 def sweep_unprocessed_responses() -> int:
-    """Process responses whose task never ran (the broker was down when they were submitted)."""
+    """Send one `sweep_organization` per organization with responses whose processing was lost
+    (Redis or the broker down, a worker killed); returns how many organizations."""
+    cutoff = timezone.now() - SWEEP_GRACE
     with unscoped():
         organization_ids = list(
-            Response.all_objects.filter(processed_at__isnull=True)
+            Response.all_objects.filter(processed_at__isnull=True, created_at__lt=cutoff)
+            .order_by()
             .values_list("organization_id", flat=True)
             .distinct()
         )
-    swept = 0
     for organization_id in organization_ids:
-        swept += sweep_organization.apply(kwargs={"organization_id": organization_id}).get()
-    if swept:
-        logger.info("swept %s unprocessed responses", swept)
-    return swept
+        sweep_organization.delay(organization_id=organization_id)
+    if organization_ids:
+        logger.info("sweeping unprocessed responses of %s organizations", len(organization_ids))
+    return len(organization_ids)
 
 
-@shared_task(base=TenantTask)
+@shared_task(base=TenantTask, **RETRY)
 def sweep_organization(*, organization) -> int:
-    response_ids = unprocessed_response_ids(organization=organization)
-    for response_id in response_ids:
-        response_process(organization=organization, response_id=response_id)
-    return len(response_ids)
+    swept = 0
+    for _ in range(SWEEP_BATCHES):
+        response_ids = unprocessed_response_ids(organization=organization, limit=BATCH_SIZE)
+        processed = responses_process(organization=organization, response_ids=response_ids)
+        swept += processed
+        if not processed:
+            break
+    return swept

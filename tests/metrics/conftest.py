@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.queueing import redis_client
 from surveys.services.responses import response_submit
 from tests.surveys.factories import make_survey, make_touchpoint
 
@@ -41,3 +42,13 @@ def submit(scoped, nps_survey):
         )
 
     return submit_score
+
+
+@pytest.fixture(autouse=True)
+def _forget_queued_responses():
+    """Response ids queued for the rollups (metrics.queueing) live in Redis, outside the test's
+    database: drop them, so no later test inherits a list or a drain flag."""
+    yield
+    client = redis_client()
+    for key in client.scan_iter("metrics:*"):
+        client.delete(key)

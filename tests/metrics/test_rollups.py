@@ -2,13 +2,14 @@ from datetime import date
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metrics.models import DailyRollup, DailyTotal
 from metrics.rollups import buckets_of_response, rollups_rebuild
-from metrics.services import buckets_refresh, response_process
+from metrics.services import buckets_refresh, response_process, responses_process
 from surveys.models import Response
 from tests.metrics.conftest import at
 
@@ -136,7 +137,9 @@ OPERATIONS = st.lists(
             st.sampled_from([0, 12, 23]),  # hour, Helsinki time: 23 crosses the UTC day
             st.sampled_from(["web", "email"]),
         ),
-        st.tuples(st.just("process_again"), st.integers(0, 50)),
+        # A batch of responses ever submitted (deleted ones too), repeated and in any order.
+        st.tuples(st.just("process"), st.lists(st.integers(0, 50), max_size=6)),
+        st.tuples(st.just("refresh_again"), st.integers(0, 50)),
         st.tuples(st.just("delete"), st.integers(0, 50)),
     ),
     min_size=1,
@@ -145,33 +148,65 @@ OPERATIONS = st.lists(
 
 
 @settings(
-    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(operations=OPERATIONS)
-def test_incremental_rollups_always_equal_a_full_rebuild(scoped, submit, operations):
+@given(operations=OPERATIONS, last_batch_order=st.randoms(use_true_random=False))
+def test_incremental_rollups_always_equal_a_full_rebuild(
+    scoped, submit, operations, last_batch_order
+):
     savepoint = transaction.savepoint()
     try:
-        responses: list[Response] = []
+        submitted: list[Response] = []
+        alive: list[Response] = []
         for operation in operations:
             if operation[0] == "submit":
                 _, score, day, hour, channel = operation
                 response = submit(score, at(2026, 3, day, hour), channel=channel)
-                responses.append(response)
-                response_process(organization=scoped, response_id=response.pk)
-            elif responses and operation[0] == "process_again":
-                response_process(
-                    organization=scoped, response_id=responses[operation[1] % len(responses)].pk
-                )
-            elif responses and operation[0] == "delete":
-                response = responses.pop(operation[1] % len(responses))
+                submitted.append(response)
+                alive.append(response)
+            elif submitted and operation[0] == "process":
+                batch = [submitted[index % len(submitted)].pk for index in operation[1]]
+                responses_process(organization=scoped, response_ids=batch)
+            elif alive and operation[0] == "refresh_again":
+                response = alive[operation[1] % len(alive)]
+                buckets_refresh(organization=scoped, buckets=buckets_of_response(response))
+            elif alive and operation[0] == "delete":
+                response = alive.pop(operation[1] % len(alive))
                 buckets = buckets_of_response(response)
                 response.delete()
                 buckets_refresh(organization=scoped, buckets=list(buckets))
+        # The responses no batch took yet come last, twice over, shuffled.
+        last_batch = [response.pk for response in submitted] * 2
+        last_batch_order.shuffle(last_batch)
+        responses_process(organization=scoped, response_ids=last_batch)
+        assert not Response.objects.filter(processed_at__isnull=True).exists()
         incremental = rollup_rows(scoped), total_rows(scoped)
         rollups_rebuild(organization=scoped)
         assert (rollup_rows(scoped), total_rows(scoped)) == incremental
     finally:
         transaction.savepoint_rollback(savepoint)
+
+
+def test_a_batch_costs_the_same_queries_for_5_responses_as_for_60(scoped, submit):
+    def batch(count: int, day: int) -> list[int]:
+        channels, languages = ["web", "email", "sms"], ["fi", "sv"]
+        return [
+            submit(
+                number % 11,
+                at(2026, 3, day + number % 4, 9 + number % 12),
+                channel=channels[number % 3],
+                language=languages[number % 2],
+            ).pk
+            for number in range(count)
+        ]
+
+    small, large = batch(5, 1), batch(60, 10)
+    with CaptureQueriesContext(connection) as small_queries:
+        assert responses_process(organization=scoped, response_ids=small) == 5
+    with CaptureQueriesContext(connection) as large_queries:
+        assert responses_process(organization=scoped, response_ids=large) == 60
+    assert len(large_queries) == len(small_queries)
+    assert sum(DailyRollup.objects.values_list("n", flat=True)) == 65
 
 
 def test_a_days_total_sums_every_channel_and_language(

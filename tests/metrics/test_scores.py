@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from scipy.stats import t as student_t
 
 from metrics.scores import (
+    ANSWER_VALUES,
     LOW_PRECISION_N,
     MIN_N_SHOWN,
     SCORERS,
@@ -551,3 +552,18 @@ def test_rounding_is_symmetric_around_zero(value, ndigits):
 
 def test_z_is_the_documented_constant():
     assert Z95 == 1.959964
+
+
+@pytest.mark.parametrize("metric", sorted(ANSWER_VALUES))
+def test_answer_values_are_exactly_what_each_scorer_accepts(metric):
+    # Dashboards sum rollups per value of these scales (metrics.selectors); a value the scorer
+    # accepts but the list lacks would be summed the slow way, one it refuses is never stored.
+    values = ANSWER_VALUES[metric]
+    assert score_for(metric, dict.fromkeys(values, 1)).n == len(values)
+    if metric == "womi":
+        outside = [(11, 0), (0, 11), (-1, 0)]
+    else:
+        outside = [min(values) - 1, max(values) + 1]
+    for value in outside:
+        with pytest.raises(ValueError, match="outside the scale"):
+            score_for(metric, {value: 1})
