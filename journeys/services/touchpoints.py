@@ -115,9 +115,7 @@ def touchpoint_update(*, actor: Actor, touchpoint: Touchpoint, **changes: Any) -
         if "stage" in diff:
             _renumber(
                 Touchpoint,
-                list(
-                    Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")
-                ),
+                list(Touchpoint.objects.filter(stage_id=old_stage_id).order_by("position", "id")),
             )
         diff.pop("position", None)
         activity_record(
