@@ -21,7 +21,7 @@ from bench.registry import Result, benchmark
 from bench.server import running_server
 
 FULL_ROWS = 100_000
-QUICK_ROWS = 10_000
+QUICK_ROWS = 2_000
 SLUG = "bench-import"
 BASELINE_SLUG = "bench-import-copy"
 GOAL_ROWS_PER_SECOND = 20_000
@@ -50,7 +50,7 @@ def contacts_import(context: BenchContext) -> list[Result]:
     batch's external ids, emails and phones) and written (COPY of the new contacts, COPY of the
     changed ones into a temporary table merged with one UPDATE ... FROM, error rows and
     progress, one transaction). The time runs from the start of the upload to
-    the import's `finished_at`. The file: 100,000 contacts (10,000 with --quick) with external
+    the import's `finished_at`. The file: 100,000 contacts (2,000 with --quick) with external
     id, name, email, a Finnish mobile number written the way people type it (`040 1234567`),
     language, plan and store (both attributes). First into an empty organization (every row
     created), then a second file with the same people and another plan (every row matched by

@@ -31,7 +31,7 @@ class Sizes:
 
 
 FULL = Sizes(small=10_000, large=1_000_000, requests=60, warmup=5, cap=240.0)
-QUICK = Sizes(small=2_000, large=20_000, requests=10, warmup=2, cap=60.0)
+QUICK = Sizes(small=1_000, large=5_000, requests=5, warmup=1, cap=60.0)
 SLUG = "bench-dashboards"
 TOUCHPOINTS = 20
 DAYS = 365
@@ -85,7 +85,7 @@ def sizes(context: BenchContext) -> Sizes:
 def dashboards(context: BenchContext) -> list[Result]:
     """One organization (20 touchpoints of one journey, one published NPS survey each, 5 of
     them key touchpoints, an NPS plan with target +30 at every touchpoint) holds first 10,000
-    and then 1,000,000 responses (2,000 and 20,000 with --quick), spread over 365 days, four
+    and then 1,000,000 responses (1,000 and 5,000 with --quick), spread over 365 days, four
     channels and three languages: seeded by `manage.py seed_bench_responses` and grown with
     the same set-based SQL; one response in eight carries the NPS template's follow-up comment
     (improve / better / liked by score). After each size the rollups are rebuilt and every
@@ -93,8 +93,8 @@ def dashboards(context: BenchContext) -> list[Result]:
     with Django's test client in a `manage.py shell` subprocess, which also counts each page's
     SQL queries; the pages are then asked for through a real gunicorn (2 sync workers,
     `DEBUG=false`) with that session cookie, by one client thread one request at a time (so a
-    time is the request's own): 5 discarded requests per page (2 with --quick), then 60
-    measured (10 with --quick; a page stops early after 240 s). Pages: the overview, the
+    time is the request's own): 5 discarded requests per page (1 with --quick), then 60
+    measured (5 with --quick; a page stops early after 240 s). Pages: the overview, the
     touchpoint dashboard with the default filters (last 90 days) and over the last 12 months
     by week, the journey heatmap, the touchpoint ranking, the survey list, one survey's results
     and its responses list (first page). Every answer must be 200. Figures: each page's p95

@@ -37,7 +37,7 @@ class Sizes:
 
 
 FULL = Sizes(large=1_000_000, small=10_000, worker=3_000, runs=50)
-QUICK = Sizes(large=20_000, small=2_000, worker=200, runs=10)
+QUICK = Sizes(large=5_000, small=1_000, worker=90, runs=3)
 LARGE_SLUG = "bench-metrics-large"
 SMALL_SLUG = "bench-metrics-small"
 WORKER_SLUG = "bench-metrics-worker"
@@ -56,14 +56,14 @@ def sizes(context: BenchContext) -> Sizes:
 
 @benchmark("metrics_rollup_vs_raw", title="NPS of one touchpoint over a year: rollups against raw")
 def metrics_rollup_vs_raw(context: BenchContext) -> list[Result]:
-    """One organization holds 1,000,000 responses (20,000 with --quick), each with one NPS
+    """One organization holds 1,000,000 responses (5,000 with --quick), each with one NPS
     answer, spread evenly over 20 touchpoints (one published NPS survey each) and randomly over
     365 local days, four channels and three languages; seeded by
     `manage.py seed_bench_responses` (`INSERT ... SELECT FROM generate_series`, then
     `VACUUM ANALYZE`) and `manage.py rebuild_rollups` (then `ANALYZE`, as autovacuum would
     soon). For one touchpoint over the year (50,000 responses at full size), in one
     Django process against the bench PostgreSQL (warm caches), the NPS is computed two ways,
-    alternately, 50 times each (10 with --quick) after two warm-up calls:
+    alternately, 50 times each (3 with --quick) after two warm-up calls:
     rollups — `metrics.selectors.metric_series(metric="nps", interval=month)`, the function the
     metrics API calls (it reads the day totals of the year and of the year before, summed per
     month in PostgreSQL, scores every month and the year, and compares with the previous year);
@@ -138,7 +138,7 @@ def metrics_api_scaling(context: BenchContext) -> list[Result]:
     over the last 365 days, with a read API key, through a real gunicorn (2 sync workers,
     `DEBUG=false`), in two organizations of the same database seeded alike (20 touchpoints,
     365 days, four channels, three languages): one with 10,000 responses, one with 1,000,000
-    (2,000 and 20,000 with --quick). One client thread asks one URL at a time (so the time is
+    (1,000 and 5,000 with --quick). One client thread asks one URL at a time (so the time is
     the request's own, not queueing), warmed up and then measured for the fixed load time of the
     run; every response must be 200, and before measuring the API's `total.n` must equal the
     touchpoint's responses counted in SQL. The ratio of the medians, large over small, should
@@ -210,7 +210,7 @@ def metrics_api_scaling(context: BenchContext) -> list[Result]:
     title="Responses a worker turns into rollups per second: in batches, and one task per response",
 )
 def metrics_worker_throughput(context: BenchContext) -> list[Result]:
-    """An organization seeded like the others with 10,000 responses over 365 days (2,000 with
+    """An organization seeded like the others with 10,000 responses over 365 days (1,000 with
     --quick) gets new responses while no worker runs: submitted one by one through
     `surveys.services.responses.response_submit` (one NPS answer each, over its 20 surveys and
     touchpoints, four channels, three languages and the last 30 days), so they wait as the
@@ -218,11 +218,11 @@ def metrics_worker_throughput(context: BenchContext) -> list[Result]:
     (`celery -A cxplatform worker -Q metrics --concurrency N`, prefork) starts, and the figure is
     the responses divided by the time from the worker's "ready" to the last `processed_at`
     (the same machine's clock; the worker, PostgreSQL and the bench share its cores). Four
-    rounds, each with new responses: batched, 3,000 responses (200 with --quick; the
+    rounds, each with new responses: batched, 3,000 responses (90 with --quick; the
     application's path: the ids wait in a Redis list per organization and one
     `metrics.tasks.process_pending_responses` task drains them, 500 a batch, refreshing each
     touched rollup day once with one aggregate query) with one process and with two; and the
-    path before batching as the baseline, 1,000 responses (66 with --quick): one
+    path before batching as the baseline, 1,000 responses (30 with --quick): one
     `metrics.tasks.process_response` task per response, with Celery closing the database
     connection around every task (`CELERY_DB_REUSE_MAX=0`, as before), with one process and
     with two. An organization's batches are drained by one process at a time, so a second

@@ -41,8 +41,8 @@ def test_quick_dashboards_benchmark_times_every_page_at_both_sizes_and_stops_its
     assert all(result.figure > 0 for result in outcome.results), outcome.results
     # Errors would mean a page answered something else than 200 (a lost session, a 500).
     assert all(result.errors == 0 for result in outcome.results), outcome.results
-    assert "2,000 responses stored" in rows["dashboards.overview.small_p95"].notes
-    assert "20,000 responses stored" in rows["dashboards.overview.large_p95"].notes
+    assert "1,000 responses stored" in rows["dashboards.overview.small_p95"].notes
+    assert "5,000 responses stored" in rows["dashboards.overview.large_p95"].notes
     assert "goal <= 300 ms" in rows["dashboards.touchpoint.large_p95"].notes
     assert "SQL queries" in rows["dashboards.touchpoint.ratio"].notes
     assert not server.started_groups, "a gunicorn process group is still running"
