@@ -8,16 +8,9 @@ answers and contacts in a few queries. Anything lost (Redis or the broker down, 
 mid-batch) has no `ResponseCheck` and is evaluated by the sweep within a minute or two.
 """
 
-import contextlib
-import logging
 from collections.abc import Callable
 
-import redis
-from django.conf import settings
-
 from core.queueing import OrganizationQueue, redis_client
-
-logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 FLAG_SECONDS = 30  # a drainer that died lets go of its flag after this
@@ -26,34 +19,17 @@ QUEUE = OrganizationQueue("alerts", flag_seconds=FLAG_SECONDS)
 __all__ = ["pending_drain", "redis_client", "response_queue_for_evaluation"]
 
 
-def _keys(organization_id: int) -> tuple[str, str]:
-    return QUEUE.keys(organization_id)
-
-
 def response_queue_for_evaluation(*, organization_id: int, response_id: int) -> None:
     """Queue a committed response for evaluation; call after commit. Never raises."""
     from alerts.tasks import evaluate_pending_responses, evaluate_response
 
-    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
-        _send(evaluate_response, organization_id=organization_id, response_id=response_id)
-        return
-    try:
-        first = QUEUE.push(organization_id, response_id)
-    except redis.RedisError:
-        logger.warning("redis unavailable; the alerts sweep will evaluate %s", response_id)
-        return
-    if first and not _send(evaluate_pending_responses, organization_id=organization_id):
-        with contextlib.suppress(redis.RedisError):
-            QUEUE.let_go(organization_id)  # let the next response try to schedule the drain
-
-
-def _send(task, **kwargs) -> bool:
-    try:
-        task.apply_async(kwargs=kwargs)
-    except Exception:  # the broker's errors vary by transport; none may break the caller
-        logger.exception("could not enqueue %s; the alerts sweep will catch up", task.name)
-        return False
-    return True
+    QUEUE.submit_response(
+        organization_id=organization_id,
+        response_id=response_id,
+        drain=evaluate_pending_responses,
+        one_by_one=evaluate_response,
+        note="the alerts sweep will evaluate",
+    )
 
 
 def pending_drain(*, organization, evaluate: Callable[[list[int]], object]) -> int:

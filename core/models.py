@@ -42,6 +42,26 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class ImportProgress(models.Model):
+    """Progress of a file import run by a task in batches (contacts, responses): rows counted
+    before the first batch, rows done, rows refused, and when it ran."""
+
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == "done" else 0  # every import's statuses end in "done"
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
 class TenantModel(models.Model):
     """Base of every row an organization owns.
 

@@ -10,8 +10,14 @@ Anything lost anyway (Redis or the broker down, a worker killed mid-batch) is le
 app's periodic sweep, which works from the database, never from these lists.
 """
 
+import contextlib
+import logging
+
 import redis
+from celery import Task
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 _client: redis.Redis | None = None
 
@@ -34,6 +40,25 @@ class OrganizationQueue:
     def __init__(self, name: str, *, flag_seconds: int = 30) -> None:
         self.name = name
         self.flag_seconds = flag_seconds  # a drainer that died lets go of its flag after this
+
+    def submit_response(
+        self, *, organization_id: int, response_id: int, drain: Task, one_by_one: Task, note: str
+    ) -> None:
+        """Queue a committed response and schedule the organization's drain if none is; call
+        after commit. Never raises: what cannot be queued is left to the app's sweep (`note`
+        names it in the log). Without Redis (the embedded default, eager tasks) `one_by_one`
+        runs for the response itself."""
+        if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
+            send_task(one_by_one, organization_id=organization_id, response_id=response_id)
+            return
+        try:
+            first = self.push(organization_id, response_id)
+        except redis.RedisError:
+            logger.warning("redis unavailable; %s %s", note, response_id)
+            return
+        if first and not send_task(drain, organization_id=organization_id):
+            with contextlib.suppress(redis.RedisError):
+                self.let_go(organization_id)  # let the next item try to schedule the drain
 
     def keys(self, organization_id: int) -> tuple[str, str]:
         return f"{self.name}:pending:{organization_id}", f"{self.name}:draining:{organization_id}"
@@ -73,3 +98,13 @@ class OrganizationQueue:
         client = redis_client()
         client.delete(flag)
         return bool(client.llen(pending) and client.set(flag, 1, nx=True, ex=self.flag_seconds))
+
+
+def send_task(task: Task, **kwargs) -> bool:
+    """Send a task; False (logged) when the broker refused."""
+    try:
+        task.apply_async(kwargs=kwargs)
+    except Exception:  # the broker's errors vary by transport; none may break the caller
+        logger.exception("could not enqueue %s; its sweep will catch up", task.name)
+        return False
+    return True

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import PublicIdField, TenantModel, TimeStampedModel
+from core.models import ImportProgress, PublicIdField, TenantModel, TimeStampedModel
 from distribution.enums import (
     CampaignChannel,
     CampaignStatus,
@@ -160,7 +160,7 @@ class Segment(TenantModel, TimeStampedModel):
         return self.name
 
 
-class ContactImport(TenantModel, TimeStampedModel):
+class ContactImport(TenantModel, TimeStampedModel, ImportProgress):
     """One CSV upload: its text, the column mapping chosen, and the progress of its task.
 
     The CSV text lives in the database (the worker may run on another machine); it is cleared when
@@ -180,14 +180,9 @@ class ContactImport(TenantModel, TimeStampedModel):
     status = models.CharField(
         max_length=10, choices=ImportStatus.choices, default=ImportStatus.DRAFT
     )
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=500, blank=True)
 
     class Meta:
@@ -200,12 +195,6 @@ class ContactImport(TenantModel, TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in (ImportStatus.PENDING, ImportStatus.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.status == ImportStatus.DONE else 0
-        return min(100, self.processed_rows * 100 // self.total_rows)
 
 
 class ContactImportError(TenantModel):

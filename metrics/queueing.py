@@ -10,16 +10,12 @@ killed mid-batch) keep `processed_at` empty and are picked up by `sweep_unproces
 """
 
 import contextlib
-import logging
 from collections.abc import Callable
 
 import redis
-from django.conf import settings
 from django.db import OperationalError
 
-from core.queueing import OrganizationQueue
-
-logger = logging.getLogger(__name__)
+from core.queueing import OrganizationQueue, send_task
 
 BATCH_SIZE = 500
 # After this many batches a drain hands over to a fresh task, so one organization's backlog
@@ -32,26 +28,13 @@ def response_queue_for_processing(*, organization_id: int, response_id: int) -> 
     """Queue a committed response for the rollups; call after commit. Never raises."""
     from metrics.tasks import process_pending_responses, process_response
 
-    if settings.CELERY_TASK_ALWAYS_EAGER or not settings.REDIS_URL:
-        _send(process_response, organization_id=organization_id, response_id=response_id)
-        return
-    try:
-        first = QUEUE.push(organization_id, response_id)
-    except redis.RedisError:
-        logger.warning("redis unavailable; the metrics sweep will process %s", response_id)
-        return
-    if first and not _send(process_pending_responses, organization_id=organization_id):
-        with contextlib.suppress(redis.RedisError):
-            QUEUE.let_go(organization_id)  # let the next response try to schedule the drain
-
-
-def _send(task, **kwargs) -> bool:
-    try:
-        task.apply_async(kwargs=kwargs)
-    except Exception:  # the broker's errors vary by transport; none may break the caller
-        logger.exception("could not enqueue %s; the metrics sweep will catch up", task.name)
-        return False
-    return True
+    QUEUE.submit_response(
+        organization_id=organization_id,
+        response_id=response_id,
+        drain=process_pending_responses,
+        one_by_one=process_response,
+        note="the metrics sweep will process",
+    )
 
 
 def pending_drain(*, organization, process: Callable[[list[int]], object]) -> int:
@@ -78,6 +61,6 @@ def pending_drain(*, organization, process: Callable[[list[int]], object]) -> in
             raise
         taken += len(ids)
         QUEUE.hold(organization.pk)
-    if not _send(process_pending_responses, organization_id=organization.pk):
+    if not send_task(process_pending_responses, organization_id=organization.pk):
         QUEUE.let_go(organization.pk)
     return taken

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import ALPHABET
-from core.models import PublicIdField, TenantModel, TimeStampedModel
+from core.models import ImportProgress, PublicIdField, TenantModel, TimeStampedModel
 from surveys.enums import Channel, ImportStatus, QuestionType, SurveyStatus, VersionStatus
 from tenancy.enums import Language
 
@@ -291,7 +291,7 @@ class Answer(TenantModel):
         return f"{self.question_id}: {self.value_int if self.value_int is not None else ''}"
 
 
-class ResponseImport(TenantModel, TimeStampedModel):
+class ResponseImport(TenantModel, TimeStampedModel, ImportProgress):
     """A CSV file of historical responses and the progress of the task importing it
     (`surveys.importing`). Keyed by organization at the database (core.tenant_keys). The file
     lives in the database (the worker may run on another machine) until the import ends."""
@@ -311,13 +311,8 @@ class ResponseImport(TenantModel, TimeStampedModel):
     status = models.CharField(
         _("status"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.QUEUED
     )
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
-    error_count = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -340,12 +335,6 @@ class ResponseImport(TenantModel, TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
-
-    @property
-    def percent(self) -> int:
-        if not self.total_rows:
-            return 100 if self.status == ImportStatus.DONE else 0
-        return min(100, self.processed_rows * 100 // self.total_rows)
 
 
 class ResponseImportError(TenantModel):

@@ -260,7 +260,10 @@ def _text(raw: dict, name: str, errors: dict, *, required: bool = False) -> str 
 
 
 def _moment_of(value: str, organization):
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible, such as 2026-02-30
+        parsed = None
     if parsed is None:
         return None
     return timezone.make_aware(parsed, organization.zone) if timezone.is_naive(parsed) else parsed

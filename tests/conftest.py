@@ -19,7 +19,12 @@ from tenancy.enums import Role
 from tenancy.scoping import tenant_scope
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, make_api_key
 
-pytest_plugins = ["tests.plugins.smtp", "tests.plugins.browser", "tests.plugins.fake_twilio"]
+pytest_plugins = [
+    "tests.plugins.smtp",
+    "tests.plugins.browser",
+    "tests.plugins.fake_twilio",
+    "tests.plugins.worker",
+]
 
 
 @receiver(setting_changed)

@@ -4,7 +4,7 @@ batches by one task; nothing is stranded between a push and a drain."""
 import pytest
 
 from alerts.models import Case, ResponseCheck
-from alerts.queueing import _keys, redis_client, response_queue_for_evaluation
+from alerts.queueing import QUEUE, redis_client, response_queue_for_evaluation
 from alerts.tasks import evaluate_pending_responses
 from tests.alerts.support import csat_survey, low_csat_rule, owned_touchpoint, submit_csat
 
@@ -29,7 +29,7 @@ def test_pushed_responses_are_drained_in_one_task_and_the_flag_is_let_go(org, pe
         survey = csat_survey(org, owned_touchpoint(org, personas.cx_manager))
         low_csat_rule(org)
         responses = [submit_csat(org, survey, score) for score in (5, 4, 1, 5)]
-    pending, flag = _keys(org.pk)
+    pending, flag = QUEUE.keys(org.pk)
     client = redis_client()
     assert client.llen(pending) == 4  # queued on commit, not evaluated in the request
     assert client.get(flag) is not None  # the first push scheduled the drain
@@ -52,7 +52,7 @@ def test_a_drain_finds_ids_pushed_while_it_was_finishing(org, personas, queued):
         survey = csat_survey(org, owned_touchpoint(org, personas.cx_manager))
         first = submit_csat(org, survey, 5)
         late = submit_csat(org, survey, 5)
-    pending, _flag = _keys(org.pk)
+    pending, _flag = QUEUE.keys(org.pk)
     client = redis_client()
     client.delete(pending)
     client.rpush(pending, first.pk)

@@ -1,37 +1,13 @@
 """The real path: a low score reaches a Celery worker through Redis and the owner's inbox."""
 
-import time
-
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from alerts.models import Case
 from core.scoping import tenant_scope
-from cxplatform.celery import app
 from tests.alerts.support import csat_survey, low_csat_rule, owned_touchpoint, submit_csat
+from tests.plugins.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def worker(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "metrics", "alerts", "notifications"],
-    ):
-        yield
-
-
-def wait_for(condition, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_low_csat_reaches_the_owner_as_a_case_and_an_email_through_the_worker(

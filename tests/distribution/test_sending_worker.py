@@ -4,39 +4,17 @@ cannot take a message at once (Twilio answers 429 or 5xx) is Celery's own retry.
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
 from core.scoping import tenant_scope
-from cxplatform.celery import app
 from distribution.enums import InvitationStatus
 from distribution.models import Invitation, InvitationEvent
 from distribution.services.invitations import invitation_trigger
 from tests.distribution.factories import reachable_contact
+from tests.plugins.worker import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 PHONE = "+358401234567"
-
-
-@pytest.fixture
-def worker(settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    with start_worker(
-        app,
-        pool="solo",
-        perform_ping_check=False,
-        queues=["default", "metrics", "alerts", "notifications"],
-    ):
-        yield
-
-
-def wait_for(condition, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_busy_then_failing_twilio_is_retried_by_the_worker_and_the_sms_goes_out_once(
@@ -54,7 +32,7 @@ def test_a_busy_then_failing_twilio_is_retried_by_the_worker_and_the_sms_goes_ou
     def sent() -> bool:
         return Invitation.all_objects.get(pk=invitation.pk).status == InvitationStatus.SENT
 
-    assert wait_for(sent)
+    assert wait_for(sent, seconds=30)
     time.sleep(1.5)  # a duplicate send would arrive by now
     assert len(fake_twilio.messages) == 1
     assert fake_twilio.messages[0]["To"] == PHONE

@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +22,7 @@ from surveys.models import Response
 from surveys.services.responses import response_submit
 from tests.factories import OrganizationFactory
 from tests.metrics.conftest import at
+from tests.plugins.worker import wait_for
 from tests.surveys.factories import make_survey, make_touchpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -35,15 +35,6 @@ def worker(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     with start_worker(app, pool="solo", perform_ping_check=False, queues=QUEUES):
         yield
-
-
-def wait_for(condition, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def submit_scores(organization, scores, *, day=2, channel="sms"):

@@ -276,3 +276,14 @@ def test_a_bulk_request_with_an_idempotency_key_replays_its_report(write_api, pe
     again = write_api.post(BULK, body, format="json", **headers)
     assert again.json() == first.json() and Response.all_objects.count() == 3
     assert IdempotencyKey.all_objects.filter(key="batch-2025-01").exists()
+
+
+@pytest.mark.parametrize("moment", ["2026-02-30T10:00:00+02:00", "yesterday"])
+def test_an_impossible_submission_time_is_a_field_error(write_api, personas, survey, moment):
+    single = write_api.post(f"{BASE}/responses/", one(survey, submitted_at=moment), format="json")
+    assert single.status_code == 400
+    assert "submitted_at" in single.json()["extra"]["fields"]
+    bulk = write_api.post(BULK, {"responses": [one(survey, submitted_at=moment)]}, format="json")
+    assert bulk.status_code == 207
+    assert "submitted_at" in bulk.json()["results"][0]["errors"]
+    assert not Response.all_objects.filter(survey=survey).exists()
