@@ -6,7 +6,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import ImportProgress, PublicIdField, TenantModel, TimeStampedModel
+from core.models import (
+    ImportProgress,
+    PublicIdField,
+    TenantModel,
+    TimeStampedModel,
+    organization_key,
+)
 from distribution.enums import (
     CampaignChannel,
     CampaignStatus,
@@ -42,6 +48,10 @@ class Contact(TenantModel, TimeStampedModel):
     """
 
     public_id = PublicIdField(prefix="ct")
+    # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
+    # organization nor the creation time gets an index of its own (see DropPatternIndex too).
+    organization = organization_key(db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)

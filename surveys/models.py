@@ -15,7 +15,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.ids import ALPHABET
-from core.models import ImportProgress, PublicIdField, TenantModel, TimeStampedModel
+from core.models import (
+    ImportProgress,
+    PublicIdField,
+    TenantModel,
+    TimeStampedModel,
+    organization_key,
+)
 from surveys.enums import Channel, ImportStatus, QuestionType, SurveyStatus, VersionStatus
 from tenancy.enums import Language
 
@@ -214,6 +220,10 @@ class Response(TenantModel, TimeStampedModel):
     """One submitted questionnaire. Immutable once saved; metrics set `processed_at`."""
 
     public_id = PublicIdField(prefix="rsp")
+    # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
+    # organization nor the creation time gets an index of its own (see DropPatternIndex too).
+    organization = organization_key(db_index=False)
+    created_at = models.DateTimeField(auto_now_add=True)
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
     version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
     touchpoint = models.ForeignKey(

@@ -120,10 +120,31 @@ def _apply(contact: dict[str, Any], row: ImportRow, now) -> bool:
     return changed
 
 
-def _keys(rows: list[ImportRow]) -> dict[str, list[str]]:
-    return {
-        key: list({row.profile[key] for row in rows if row.profile.get(key)}) for key in KEY_TARGETS
+def _existing(organization, rows: list[ImportRow]) -> list[dict[str, Any]]:
+    """The organization's contacts the rows may match, oldest first (the oldest wins a key).
+
+    First by external id; emails and phones are looked up only for the rows whose external id
+    matched nothing (a matched row never consults them), which in a re-import of a CRM's
+    contacts is none.
+    """
+    store = _store()
+    external_ids = list(
+        {row.profile["external_id"] for row in rows if row.profile.get("external_id")}
+    )
+    found = store.find(organization, {"external_id": external_ids}) if external_ids else []
+    matched = {contact["external_id"] for contact in found}
+    rest = [row for row in rows if row.profile.get("external_id") not in matched]
+    keys = {
+        key: list({row.profile[key] for row in rest if row.profile.get(key)})
+        for key in ("email", "phone")
     }
+    if any(keys.values()):
+        seen = {contact["id"] for contact in found}
+        found += [
+            contact for contact in store.find(organization, keys) if contact["id"] not in seen
+        ]
+        found.sort(key=lambda contact: contact["id"])
+    return found
 
 
 def plan_batch(organization, rows: list[ImportRow], external_id_column: str) -> BatchPlan:
@@ -137,7 +158,7 @@ def plan_batch(organization, rows: list[ImportRow], external_id_column: str) -> 
             if value := contact[key]:
                 index[key].setdefault(value, contact)
 
-    for contact in _store().find(organization, _keys(rows)):
+    for contact in _existing(organization, rows):
         remember(contact)
     now = timezone.now()
     updates: dict[int, dict] = {}
@@ -287,7 +308,7 @@ class PostgresContacts:
                 # `<> ''` lets the partial unique index on external ids answer.
                 "WHERE organization_id = %s AND ((external_id = ANY(%s) AND external_id <> '') "
                 "OR email = ANY(%s) OR phone = ANY(%s)) ORDER BY id",
-                [organization.pk, keys["external_id"], keys["email"], keys["phone"]],
+                [organization.pk, *(keys.get(key, []) for key in KEY_TARGETS)],
             )
             found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         for contact in found:

@@ -1,3 +1,7 @@
+import time
+import types
+
+import django_ratelimit.core
 import pytest
 
 from surveys.signals import response_submitted
@@ -28,3 +32,11 @@ def submitted_signals():
 def _fast_password_hashing(settings):
     # The personas' passwords are hashed for every test; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """django-ratelimit counts in fixed one-minute windows, so a slow run of posts could straddle
+    two and never reach the limit. Its clock stands still (it reads the clock for nothing else)."""
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))

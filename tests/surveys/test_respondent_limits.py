@@ -12,6 +12,11 @@ PROXY = "10.0.0.1"
 CLIENT = "203.0.113.9"
 
 
+@pytest.fixture(autouse=True)
+def _counted_in_one_window(one_rate_window):
+    pass
+
+
 @pytest.fixture
 def survey(org):
     return make_survey(org)

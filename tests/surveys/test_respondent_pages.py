@@ -268,7 +268,7 @@ def test_all_question_types_render(client, org):
     assert stored["w"] == (9, 0, "", []) and stored["y"][0] == 1 and stored["many"][3] == ["a", "b"]
 
 
-def test_public_posts_are_rate_limited(client, survey, settings):
+def test_public_posts_are_rate_limited(client, survey, settings, one_rate_window):
     from surveys import ratelimit
 
     # A private cache: the shared test Redis may be flushed by another test run meanwhile.
