@@ -1,8 +1,12 @@
 """API plumbing shared by every app: the error format (the site's error pages too), pagination."""
 
+import sys
+
+from django import db
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, pagination, status
@@ -99,11 +103,34 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait when the database cannot be reached (a restart, a failover).
+DATABASE_RETRY_AFTER = 5
+
+
 def server_error(request):
-    """500.html renders without a request: no context processor may touch a failing database."""
+    """500, or 503 with Retry-After while the database cannot be reached: that is a moment's
+    outage the client should retry, not a fault in the request. The pages render without a
+    request: no context processor may touch the failing database."""
+    if _database_unavailable(sys.exc_info()[1]):
+        if _is_api(request):
+            response = _api_error(
+                _("The service is briefly unavailable. Please try again in a moment."),
+                "service_unavailable",
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        else:
+            page = loader.get_template("503.html").render()
+            response = HttpResponse(page, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
     if _is_api(request):
         return _api_error(_("Server error."), "server_error", status.HTTP_500_INTERNAL_SERVER_ERROR)
     return defaults.server_error(request)
+
+
+def _database_unavailable(error: BaseException | None) -> bool:
+    """A lost or refused database connection (Django wraps the driver's errors in these)."""
+    return isinstance(error, db.OperationalError | db.InterfaceError)
 
 
 class CursorPagination(pagination.CursorPagination):

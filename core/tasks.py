@@ -1,10 +1,14 @@
 """Task base classes: tenant-aware tasks and enqueueing that waits for the commit."""
 
 import logging
+import random
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from celery import Task, shared_task
 from celery.signals import task_postrun, task_prerun
+from django import db
 from django.apps import apps
 from django.db import close_old_connections, transaction
 
@@ -13,7 +17,52 @@ from core.scoping import tenant_scope
 logger = logging.getLogger(__name__)
 
 
-class TenantTask(Task):
+# A service that cannot be reached for a moment: the database (a restart, a failover), Redis,
+# the broker. The task is sent again later instead of failing for good.
+CONNECTION_ERRORS = (
+    db.OperationalError,
+    db.InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    kombu.exceptions.OperationalError,
+)
+# About 20 minutes of attempts in all: 1, 2, 4 ... seconds, then every 60 s or so.
+CONNECTION_RETRIES = 25
+CONNECTION_BACKOFF_CAP = 60
+
+
+def connection_backoff(retries: int) -> float:
+    """Seconds before the next attempt: exponential up to the cap, with jitter, so tasks
+    that failed together do not all come back at the same moment."""
+    return random.uniform(0.5, 1.0) * min(CONNECTION_BACKOFF_CAP, 2**retries)
+
+
+class ResilientTask(Task):
+    """Every task's base (`task_cls` of the Celery app): a connection error anywhere in the task,
+    including what runs before its body (TenantTask's organization look-up), is retried with
+    backoff and jitter instead of dropping the task."""
+
+    abstract = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.call_in_context(*args, **kwargs)
+        except CONNECTION_ERRORS as error:
+            if self.request.is_eager or self.request.called_directly:
+                raise  # run inline by its caller, who sees the error
+            retries = self.request.retries
+            logger.warning("%s: %s; retry %s", self.name, type(error).__name__, retries + 1)
+            raise self.retry(
+                exc=error,
+                countdown=connection_backoff(retries),
+                max_retries=max(CONNECTION_RETRIES, self.max_retries or 0),
+            ) from error
+
+    def call_in_context(self, *args: Any, **kwargs: Any) -> Any:
+        return super().__call__(*args, **kwargs)
+
+
+class TenantTask(ResilientTask):
     """Runs the task inside its organization's scope.
 
     Tasks take `organization_id` (never model instances). When the organization is gone the task
@@ -36,14 +85,14 @@ class TenantTask(Task):
 
             cls.__header__ = staticmethod(check_arguments)
 
-    def __call__(self, *args: Any, organization_id: int, **kwargs: Any) -> Any:
+    def call_in_context(self, *args: Any, organization_id: int, **kwargs: Any) -> Any:
         organization_model = apps.get_model("tenancy", "Organization")
         organization = organization_model.objects.filter(pk=organization_id).first()
         if organization is None:
             logger.info("%s: organization %s is gone; nothing to do", self.name, organization_id)
             return None
         with tenant_scope(organization):
-            return super().__call__(*args, organization=organization, **kwargs)
+            return super().call_in_context(*args, organization=organization, **kwargs)
 
     def retry(self, args: Any = None, kwargs: Any = None, *more: Any, **options: Any) -> Any:
         # The running request holds the Organization itself, which a message cannot carry: a

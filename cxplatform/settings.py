@@ -117,6 +117,10 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # writer at a time, so the row lock in metrics.rollups is enough there.
 SILENCED_SYSTEM_CHECKS = ["models.W047"] if EMBEDDED else []
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# A kept connection is checked before a request reuses it, so a database restart costs no error.
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if EMBEDDED:

@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.plugins.browser",
     "tests.plugins.fake_twilio",
     "tests.plugins.worker",
+    "tests.plugins.private_postgres",
 ]
 
 

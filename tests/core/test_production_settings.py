@@ -3,7 +3,6 @@ as separate processes with only environment variables to go on."""
 
 import json
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -14,24 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.plugins.production import dockerfile_command, production_env
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def production_env(**overrides) -> dict[str, str]:
-    """The environment of a production process: services from the test run, nothing else."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key in {"PATH", "HOME", "LANG", "DATABASE_URL", "REDIS_URL", "STATIC_MANIFEST"}
-    }
-    env.update(SECRET_KEY=secrets.token_urlsafe(50), DEBUG="false")
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -74,13 +59,6 @@ def test_the_api_schema_builds_without_warnings():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def _dockerfile_command() -> list[str]:
-    line = next(
-        line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD")
-    )
-    return json.loads(line.removeprefix("CMD"))
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -88,7 +66,7 @@ def _free_port() -> int:
 
 
 def test_the_images_gunicorn_command_allows_slow_requests_a_minute():
-    command = _dockerfile_command()
+    command = dockerfile_command()
     assert command[0] == "gunicorn"
     result = subprocess.run(
         [str(BIN / "gunicorn"), *command[1:-1], "--print-config", command[-1]],
@@ -107,7 +85,7 @@ def test_the_images_gunicorn_command_allows_slow_requests_a_minute():
 
 
 def test_gunicorn_serves_the_app_with_error_pages_in_the_error_format():
-    command = _dockerfile_command()
+    command = dockerfile_command()
     port = _free_port()
     env = production_env(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1")
     server = subprocess.Popen(

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 from celery.contrib.testing.worker import start_worker
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 
 from accounts.models import MemberInvitation
 from core.models import ActivityLog
@@ -271,3 +271,43 @@ def test_a_tenant_task_that_fails_is_retried_by_the_worker(org):
         flaky_probe.apply_async(kwargs={"organization_id": org.pk})
         assert retried_done.wait(timeout=20), f"no successful retry; attempts: {attempts}"
     assert attempts == [org.pk, org.pk]
+
+
+# connection errors
+
+
+@celery_app.task(base=TenantTask, name="tests.core.outage_probe", queue=WORKER_QUEUE)
+def outage_probe(*, organization, note: str) -> None:
+    try:
+        activity_record(
+            organization=organization,
+            actor=Actor.system(organization),
+            action="tests.worker.after_outage",
+            data={"note": note},
+        )
+    finally:
+        connection.close()
+        worker_done.set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_organization_cannot_be_looked_up_is_retried_until_the_database_is_back(
+    org, settings
+):
+    """The organization look-up runs before the task's body; with the database unreachable it
+    fails, and the task must come back rather than be dropped."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    database = connections.settings["default"]  # the worker thread connects with these
+    real_port = database["PORT"]
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=[WORKER_QUEUE]):
+        database["PORT"] = "1"  # nothing listens there: every new connection is refused
+        try:
+            outage_probe.apply_async(kwargs={"organization_id": org.pk, "note": "outage"})
+            assert not worker_done.wait(2)  # the worker tried and could not reach the database
+        finally:
+            database["PORT"] = real_port
+        assert worker_done.wait(30), "the task was not retried after the database came back"
+
+    assert ActivityLog.all_objects.filter(
+        organization=org, action="tests.worker.after_outage"
+    ).exists()
