@@ -39,12 +39,24 @@ def send_unsent_invitations() -> int:
                 created_at__lt=cutoff,
             )
         )
+    sent = 0
     for invitation in unsent:
         with tenant_scope(invitation.organization):
-            token = services.invitation_new_token(invitation=invitation)
-            send_invitation_email(invitation, token)
-            MemberInvitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    return len(unsent)
+            # Claimed before sending (a second sweep at the same moment claims nothing), and
+            # given back if the email fails, so the next sweep tries again.
+            claim = MemberInvitation.objects.filter(
+                pk=invitation.pk, organization=invitation.organization, sent_at=None
+            )
+            if not claim.update(sent_at=timezone.now()):
+                continue
+            try:
+                token = services.invitation_new_token(invitation=invitation)
+                send_invitation_email(invitation, token)
+            except Exception:
+                MemberInvitation.objects.filter(pk=invitation.pk).update(sent_at=None)
+                raise
+            sent += 1
+    return sent
 
 
 @shared_task

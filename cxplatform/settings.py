@@ -263,6 +263,13 @@ CELERY_TASK_ROUTES = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+# One effective scheduler at a time: RedBeat keeps the schedule in Redis and holds a lock there,
+# so a second beat (a deploy overlap, a mistake) waits instead of sending every job twice. The
+# lock lapses 25 s (5 loops) after its holder dies, and a waiting beat takes over.
+if REDIS_URL:
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_TIMEZONE = "UTC"
 
 REST_FRAMEWORK = {

@@ -198,10 +198,19 @@ def sweep_invitations() -> dict[str, int]:
             status=CampaignStatus.SENDING, updated_at__lte=now - timedelta(minutes=10)
         )
         for campaign in [*due, *stuck]:
+            # Claimed with a conditional UPDATE: a second sweep at the same moment (a second
+            # scheduler) finds the campaign started or touched and sends nothing.
+            claim = Campaign.all_objects.filter(
+                pk=campaign.pk, organization_id=campaign.organization_id, status=campaign.status
+            )
             if campaign.status == CampaignStatus.SCHEDULED:
-                Campaign.all_objects.filter(pk=campaign.pk).update(
+                claimed = claim.update(
                     status=CampaignStatus.SENDING, started_at=now, updated_at=now
                 )
+            else:
+                claimed = claim.filter(updated_at=campaign.updated_at).update(updated_at=now)
+            if not claimed:
+                continue
             run_campaign.apply_async(
                 kwargs={"organization_id": campaign.organization_id, "campaign_id": campaign.pk}
             )

@@ -635,13 +635,26 @@ def reminders_due(*, organization, now=None) -> list[Invitation]:
 
 
 def reminder_claim(*, invitation: Invitation) -> bool:
-    """Count one reminder for exactly one worker (compare-and-swap on the count), and give the
-    personal link a full validity period again: a reminder must never carry a dead link."""
+    """Count one reminder for exactly one worker, and only while one is due: the conditional
+    UPDATE checks the count and the time since the last send, so a task sent twice (two sweeps
+    at once, two schedulers) claims nothing the second time. The personal link then gets a full
+    validity period again: a reminder must never carry a dead link."""
     from surveys.models import PersonalLink
 
-    claimed = Invitation.objects.filter(
-        pk=invitation.pk, reminders_sent=invitation.reminders_sent
-    ).update(reminders_sent=F("reminders_sent") + 1, last_reminder_at=timezone.now())
+    now = timezone.now()
+    waited = now - timedelta(days=invitation.campaign.reminder_after_days)
+    claimed = (
+        Invitation.objects.filter(
+            pk=invitation.pk,
+            organization_id=invitation.organization_id,
+            reminders_sent=invitation.reminders_sent,
+            reminders_sent__lt=invitation.campaign.reminders,
+        )
+        .filter(
+            Q(last_reminder_at__isnull=True, sent_at__lte=waited) | Q(last_reminder_at__lte=waited)
+        )
+        .update(reminders_sent=F("reminders_sent") + 1, last_reminder_at=now)
+    )
     expiry = settings_for(invitation.organization).link_expiry_days
     if claimed and expiry and invitation.personal_link_id:
         valid_until = timezone.now() + timedelta(days=expiry)

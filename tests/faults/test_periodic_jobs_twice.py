@@ -1,0 +1,117 @@
+"""Periodic jobs run twice at the same moment (two schedulers, a sweep that overlaps itself) act
+once: each claims its due rows with one conditional UPDATE before acting."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import MemberInvitation
+from accounts.tasks import send_unsent_invitations
+from cxplatform.celery import app as celery_app
+from distribution.enums import CampaignStatus, InvitationStatus
+from distribution.models import Campaign, Invitation
+from distribution.tasks import sweep_invitations
+from tenancy.enums import Role
+from tests.conftest import client_for
+from tests.distribution.factories import reachable_contact
+from tests.plugins.worker import QUEUES, wait_for
+from tests.surveys.factories import make_link, make_survey
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def twice_at_once(job) -> list:
+    """Run `job` in two threads released together (each with its own connection)."""
+    barrier = threading.Barrier(2)
+    results: list = []
+    errors: list = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(job())
+        except Exception as error:  # reported by the test, not lost in the thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    return results
+
+
+def _sent_campaign(org, people: int) -> list[Invitation]:
+    survey = make_survey(org)
+    sent = timezone.now() - timedelta(days=3)
+    campaign = Campaign.all_objects.create(
+        organization=org,
+        name="Spring",
+        survey=survey,
+        channel="email",
+        status=CampaignStatus.SENT,
+        reminders=2,
+        reminder_after_days=2,
+    )
+    invitations = []
+    for n in range(people):
+        contact = reachable_contact(org, email=f"remind{n}@example.fi")
+        link = make_link(survey)
+        invitations.append(
+            Invitation.all_objects.create(
+                organization=org,
+                contact=contact,
+                survey=survey,
+                campaign=campaign,
+                personal_link=link,
+                channel="email",
+                address=contact.email,
+                natural_key=f"campaign:{n}",
+                status=InvitationStatus.SENT,
+                scheduled_for=sent,
+                sent_at=sent,
+            )
+        )
+    return invitations
+
+
+def test_two_sweeps_at_once_send_one_reminder_per_invitation(org, settings, smtp_outbox):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.PUBLIC_BASE_URL = "https://cx.example.com"
+    invitations = _sent_campaign(org, people=4)
+
+    # Both sweeps queue their reminder tasks before any runs, as with two schedulers.
+    twice_at_once(sweep_invitations)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=QUEUES):
+        smtp_outbox.wait_for(4)
+        assert wait_for(
+            lambda: not Invitation.all_objects.filter(reminders_sent=0).exists(), seconds=20
+        )
+        smtp_outbox.settle(1.0)
+
+    assert sorted(message.to[0] for message in smtp_outbox) == sorted(
+        invitation.address for invitation in invitations
+    )
+    assert set(Invitation.all_objects.values_list("reminders_sent", flat=True)) == {1}
+
+
+def test_two_sweeps_at_once_email_an_unsent_colleague_invitation_once(personas, smtp_outbox):
+    # The task was never sent (the broker was down): only the sweep can email it.
+    client_for(personas.admin).post(
+        "/o/acme/members/", {"email": "late@example.com", "role": Role.ANALYST}
+    )
+    MemberInvitation.all_objects.filter(email="late@example.com").update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+
+    results = twice_at_once(send_unsent_invitations)
+
+    assert sorted(results) == [0, 1]
+    assert len(smtp_outbox.wait_for(1).settle(1.0)) == 1
