@@ -134,3 +134,24 @@ class IdempotencyKey(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class OutboxMessage(TenantModel):
+    """A task to send, written in the transaction of the change that calls for it.
+
+    `core.outbox` publishes it right after the commit and deletes it; a row still here after
+    `due_at` lost its publish (the process died, the broker was down) and the relay sends it.
+    """
+
+    task_name = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    eta = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["due_at"], name="outbox_due")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.pk})"

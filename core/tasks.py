@@ -2,6 +2,7 @@
 
 import logging
 import random
+from datetime import datetime
 from typing import Any
 
 import kombu.exceptions
@@ -10,7 +11,7 @@ from celery import Task, shared_task
 from celery.signals import task_postrun, task_prerun
 from django import db
 from django.apps import apps
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
 from core.scoping import tenant_scope
 
@@ -116,20 +117,25 @@ def _close_old_connections(task: Task | None = None, **kwargs: Any) -> None:
         close_old_connections()
 
 
-def enqueue_on_commit(task: Task, **kwargs: Any) -> None:
-    """Send `task` once the surrounding transaction commits.
+def enqueue_on_commit(task: Task, *, eta: datetime | None = None, **kwargs: Any) -> None:
+    """Send tenant task `task` (with `organization_id` among `kwargs`) once the surrounding
+    transaction commits, at `eta` if given.
 
-    A broker that is down must not undo work already saved: the failure is logged and the
-    periodic sweeps of each app pick the work up later.
+    It goes through the transactional outbox (core.outbox): written in this transaction,
+    published after the commit. A broker that is down, or a process that dies before the
+    publish, does not lose it and does not undo work already saved: the relay sends it later.
     """
+    from core.outbox import outbox_enqueue  # models load after this module
 
-    def send() -> None:
-        try:
-            task.apply_async(kwargs=kwargs)
-        except Exception:  # the broker's errors vary by transport; none may break the request
-            logger.exception("could not enqueue %s; a periodic sweep will retry", task.name)
+    outbox_enqueue(task, kwargs, eta=eta)
 
-    transaction.on_commit(send)
+
+@shared_task
+def relay_outbox() -> int:
+    """Periodic (every few seconds): publish the outbox rows whose publish was lost."""
+    from core.outbox import outbox_relay
+
+    return outbox_relay()
 
 
 @shared_task

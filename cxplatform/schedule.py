@@ -3,6 +3,11 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Tasks whose publish after commit was lost (core.outbox): sent within seconds.
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox",
+        "schedule": 5.0,
+    },
     "purge-expired-member-invitations": {
         "task": "accounts.tasks.purge_expired_invitations",
         "schedule": crontab(minute=17, hour=3),

@@ -191,18 +191,13 @@ def _schedule_aggregate(rule: AlertRule, scope: Scope) -> None:
         first = True
     if not first:
         return
-    organization_id, rule_id, payload = rule.organization_id, rule.pk, scope_payload(scope)
-
-    def send() -> None:
-        try:
-            evaluate_aggregate_rule.apply_async(
-                kwargs={"organization_id": organization_id, "rule_id": rule_id, "scope": payload},
-                countdown=AGGREGATE_DEBOUNCE_SECONDS,
-            )
-        except Exception:
-            logger.exception("could not enqueue aggregate test; the 15-minute sweep will run it")
-
-    transaction.on_commit(send)
+    enqueue_on_commit(
+        evaluate_aggregate_rule,
+        eta=timezone.now() + timedelta(seconds=AGGREGATE_DEBOUNCE_SECONDS),
+        organization_id=rule.organization_id,
+        rule_id=rule.pk,
+        scope=scope_payload(scope),
+    )
 
 
 def scope_payload(scope: Scope) -> dict:
