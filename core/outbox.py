@@ -71,7 +71,9 @@ def outbox_relay(*, limit: int = RELAY_BATCH) -> int:
             .values_list("organization_id", flat=True)
             .distinct()
         )
-    return sum(_relay_organization(organization_id, now, limit) for organization_id in organization_ids)
+    return sum(
+        _relay_organization(organization_id, now, limit) for organization_id in organization_ids
+    )
 
 
 def _relay_organization(organization_id: int, now: datetime, limit: int) -> int:
@@ -85,7 +87,9 @@ def _relay_organization(organization_id: int, now: datetime, limit: int) -> int:
         for message in messages:
             task = current_app.tasks.get(message.task_name)
             if task is None:
-                logger.error("outbox: no task %s; dropping message %s", message.task_name, message.pk)
+                logger.error(
+                    "outbox: no task %s; dropping message %s", message.task_name, message.pk
+                )
                 published.append(message.pk)
             elif _publish(task, message.kwargs, message.eta):
                 published.append(message.pk)

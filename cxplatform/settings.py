@@ -118,9 +118,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 SILENCED_SYSTEM_CHECKS = ["models.W047"] if EMBEDDED else []
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 # A kept connection is checked before a request reuses it, so a database restart costs no error.
-DATABASES["default"].setdefault(
-    "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
-)
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if EMBEDDED:
