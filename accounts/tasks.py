@@ -10,7 +10,7 @@ from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
 
 # An invitation whose email task should have run by now; younger ones may still be queued.
-UNSENT_GRACE = timedelta(minutes=5)
+UNSENT_GRACE = timedelta(seconds=30)
 
 
 @shared_task(base=TenantTask, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -132,13 +132,16 @@ def resend_unsent_notifications() -> int:
     from alerts.enums import DeliveryStatus
     from alerts.models import Notification
 
-    cutoff = timezone.now() - timedelta(minutes=2)
+    now = timezone.now()
+    # Unclaimed for 30 s: the task was lost. Claimed 2 min ago and still sending: its worker died
+    # (a send takes seconds; the claim is its lease).
+    lost, lease = now - timedelta(seconds=30), now - timedelta(minutes=2)
     with unscoped():
         rows = list(
             Notification.all_objects.filter(
-                status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING], created_at__lt=cutoff
+                status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENDING], created_at__lt=lost
             )
-            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
+            .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=lease))
             .values_list("organization_id", "pk")[:1000]
         )
     for organization_id, notification_id in rows:

@@ -28,15 +28,21 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "surveys.tasks.sweep_response_imports",
         "schedule": 300.0,
     },
+    # Work lost after its publish (a Redis restart without its file, a killed worker) is found
+    # in the database by these sweeps and done within a minute.
     "sweep-unprocessed-responses": {
         "task": "metrics.tasks.sweep_unprocessed_responses",
-        "schedule": 300.0,
+        "schedule": 20.0,
     },
     "send-unsent-member-invitations": {
         "task": "accounts.tasks.send_unsent_invitations",
-        "schedule": 600.0,
+        "schedule": 30.0,
     },
     # Distribution: resend lost invitation tasks, start scheduled campaigns, send reminders.
+    "resend-lost-sends": {
+        "task": "distribution.tasks.resend_lost_sends",
+        "schedule": 15.0,
+    },
     "sweep-invitations": {
         "task": "distribution.tasks.sweep_invitations",
         "schedule": 120.0,
@@ -44,7 +50,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     # Alerts: responses whose evaluation task was lost, aggregate rules, SLA escalation.
     "alerts-sweep-unchecked-responses": {
         "task": "alerts.tasks.sweep_unchecked_responses",
-        "schedule": 60.0,
+        "schedule": 20.0,
     },
     "alerts-sweep-aggregate-rules": {
         "task": "alerts.tasks.sweep_aggregate_rules",
@@ -56,7 +62,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     "alerts-resend-unsent-notifications": {
         "task": "alerts.tasks.resend_unsent_notifications",
-        "schedule": 120.0,
+        "schedule": 20.0,
     },
     # Reports: scheduled digests (each period claimed once), expired and lost export jobs.
     "send-due-digests": {

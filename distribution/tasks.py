@@ -173,21 +173,20 @@ def mark_invitation_answered(*, organization, response_id: int) -> int:
     )
 
 
+# A send task not run this long after its time was lost (a Redis restart, a killed worker).
+LOST_SEND_GRACE = timedelta(seconds=40)
+# A running campaign touches its row every CAMPAIGN_HEARTBEAT contacts; one silent this long
+# lost its task or its worker and is run again (safe: natural keys keep one invitation each).
+CAMPAIGN_SILENT = timedelta(seconds=60)
+
+
 @shared_task
-def sweep_invitations() -> dict[str, int]:
-    """Periodic: resend tasks of queued invitations that are overdue (the broker lost them or
-    was down), start scheduled campaigns, send due reminders, mark opened invitations, record
-    SMS scores whose follow-up comment never came."""
-    counts = {
-        "invitations": 0,
-        "campaigns": 0,
-        "reminders": 0,
-        "opened": 0,
-        "answered": 0,
-        "sms_completed": 0,
-    }
+def resend_lost_sends() -> dict[str, int]:
+    """Periodic, every few seconds: send again the tasks of queued invitations that are overdue
+    (the broker lost them or was down), start scheduled campaigns and restart silent ones."""
+    counts = {"invitations": 0, "campaigns": 0}
     with unscoped():
-        for organization_id, invitation_id in invitations.due_invitations():
+        for organization_id, invitation_id in invitations.due_invitations(grace=LOST_SEND_GRACE):
             send_invitation.apply_async(
                 kwargs={"organization_id": organization_id, "invitation_id": invitation_id}
             )
@@ -195,7 +194,7 @@ def sweep_invitations() -> dict[str, int]:
         now = timezone.now()
         due = Campaign.all_objects.filter(status=CampaignStatus.SCHEDULED, scheduled_for__lte=now)
         stuck = Campaign.all_objects.filter(
-            status=CampaignStatus.SENDING, updated_at__lte=now - timedelta(minutes=10)
+            status=CampaignStatus.SENDING, updated_at__lte=now - CAMPAIGN_SILENT
         )
         for campaign in [*due, *stuck]:
             # Claimed with a conditional UPDATE: a second sweep at the same moment (a second
@@ -215,6 +214,21 @@ def sweep_invitations() -> dict[str, int]:
                 kwargs={"organization_id": campaign.organization_id, "campaign_id": campaign.pk}
             )
             counts["campaigns"] += 1
+    return counts
+
+
+@shared_task
+def sweep_invitations() -> dict[str, int]:
+    """Periodic: what `resend_lost_sends` does, then send due reminders, mark opened
+    invitations, record SMS scores whose follow-up comment never came."""
+    counts = {
+        **resend_lost_sends(),
+        "reminders": 0,
+        "opened": 0,
+        "answered": 0,
+        "sms_completed": 0,
+    }
+    with unscoped():
         counts["opened"] = Invitation.all_objects.filter(
             Q(status=InvitationStatus.SENT) | Q(status=InvitationStatus.DELIVERED),
             personal_link__opened_at__isnull=False,

@@ -44,7 +44,7 @@ def buckets_refresh(*, organization, buckets: Iterable[Bucket]) -> None:
 
 
 # A response younger than this may still be queued for processing; the sweep leaves it alone.
-SWEEP_GRACE = timedelta(minutes=2)
+SWEEP_GRACE = timedelta(seconds=30)
 
 
 def unprocessed_response_ids(*, organization, limit: int = 1000) -> list[int]:

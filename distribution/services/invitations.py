@@ -436,6 +436,10 @@ def campaign_send(*, actor: Actor, organization, campaign: Campaign) -> Campaign
     return campaign
 
 
+# A running campaign touches its row after this many contacts (distribution.tasks.CAMPAIGN_SILENT).
+CAMPAIGN_HEARTBEAT = 200
+
+
 def campaign_run(*, organization, campaign_id: int) -> int:
     """Make the campaign's invitations (queued or skipped with a reason); returns how many were
     made. Safe to run twice: natural keys keep one invitation per contact."""
@@ -449,7 +453,7 @@ def campaign_run(*, organization, campaign_id: int) -> int:
     audience = campaign_audience(campaign).annotate(reason=reason).exclude(Exists(invited))
     made = 0
     now = timezone.now()
-    for contact in audience.order_by("pk").iterator(chunk_size=500):
+    for seen, contact in enumerate(audience.order_by("pk").iterator(chunk_size=500), start=1):
         with transaction.atomic():
             _invitation, created = _new_invitation(
                 organization=organization,
@@ -465,6 +469,8 @@ def campaign_run(*, organization, campaign_id: int) -> int:
                 campaign=campaign,
             )
             made += created
+        if seen % CAMPAIGN_HEARTBEAT == 0:  # still running: the lost-sends sweep leaves it be
+            Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now())
     Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SENT, updated_at=now)
     return made
 
