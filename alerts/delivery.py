@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from alerts.enums import CaseEventKind, DeliveryStatus, NotificationChannel, NotificationPurpose
 from alerts.models import CaseEvent, Notification
+from core import monitoring
 from core.safe_http import OutboundHTTPError, post_json
 from distribution.services.messaging import (
     PermanentSendError,
@@ -67,12 +68,14 @@ def notification_send(*, organization, notification_id: int) -> str:
         with translation.override(notification.language or "en"):
             provider_id = SENDERS[notification.channel](notification, organization)
     except (TransientSendError, RetryLater) as error:
+        monitoring.count("provider_errors", notification.channel)
         _record(notification, DeliveryStatus.PENDING, error)
         if notification.attempts >= MAX_ATTEMPTS:
             _record(notification, DeliveryStatus.FAILED, error)
             return DeliveryStatus.FAILED
         raise RetryLater(str(error)) from error
     except PermanentSendError as error:
+        monitoring.count("provider_errors", notification.channel)
         _record(notification, DeliveryStatus.FAILED, error)
         return DeliveryStatus.FAILED
     except Exception as error:

@@ -41,6 +41,8 @@ else:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The address respondents and providers reach us at; links in email and SMS are built from it.
+# Prometheus scrapes /metrics with this bearer token; without one the endpoint does not exist.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -347,7 +349,7 @@ if not (DEBUG or EMBEDDED):
     # redirect would loop behind a proxy that sends no X-Forwarded-Proto); SECURE_SSL_REDIRECT=true
     # turns it on all the same, the health probes excepted.
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$", r"^readyz$", r"^metrics$"]
     if not SECURE_SSL_REDIRECT:
         SILENCED_SYSTEM_CHECKS.append("security.W008")
     # Browsers keep to https for a year, on subdomains too (SECURE_HSTS_SECONDS=0 turns it off).

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from core import monitoring
 from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask
 from distribution.enums import CampaignStatus, Channel, ImportStatus, InvitationStatus, SkipReason
@@ -61,13 +62,19 @@ def purge_stale_import_drafts() -> int:
 
 
 def _transport_send(invitation: Invitation, organization):
-    if invitation.channel == Channel.SMS:
-        sender = configuration.sms_sender_for(organization)
-        # Kept before sending: a reply comes to this number and is matched by it.
-        Invitation.objects.filter(pk=invitation.pk).update(sender=sender)
-        replies = configuration.sender_takes_replies(sender)
-        return SmsTransport().send(invitation, organization, sender=sender, replies=replies)
-    return EmailTransport().send(invitation, organization)
+    try:
+        if invitation.channel == Channel.SMS:
+            sender = configuration.sms_sender_for(organization)
+            # Kept before sending: a reply comes to this number and is matched by it.
+            Invitation.objects.filter(pk=invitation.pk).update(sender=sender)
+            replies = configuration.sender_takes_replies(sender)
+            return SmsTransport().send(invitation, organization, sender=sender, replies=replies)
+        return EmailTransport().send(invitation, organization)
+    except (TransientSendError, PermanentSendError):
+        monitoring.count(
+            "provider_errors", "twilio" if invitation.channel == Channel.SMS else "email"
+        )
+        raise
 
 
 def _backoff(retries: int) -> int:
