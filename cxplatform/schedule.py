@@ -3,6 +3,11 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict] = {
+    # Answers spooled in Redis while the database was down (surveys.spool).
+    "drain-response-spool": {
+        "task": "surveys.tasks.drain_response_spool",
+        "schedule": 5.0,
+    },
     # Tasks whose publish after commit was lost (core.outbox): sent within seconds.
     "relay-outbox": {
         "task": "core.tasks.relay_outbox",

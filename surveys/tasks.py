@@ -44,3 +44,11 @@ def sweep_response_imports() -> int:
             kwargs={"organization_id": organization_id, "import_id": import_id}
         )
     return len(due)
+
+
+@shared_task
+def drain_response_spool() -> int:
+    """Periodic, every few seconds: store the answers spooled while the database was down."""
+    from surveys.spool import spool_drain
+
+    return spool_drain()

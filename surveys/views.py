@@ -30,7 +30,7 @@ from core.client_ip import client_ip
 from core.exceptions import ApplicationError
 from core.middleware import UnstorableInput
 from core.text import unstorable
-from surveys import respond, selectors, services
+from surveys import respond, selectors, services, spool
 from surveys.enums import Channel, SurveyStatus
 from surveys.exceptions import AnswerErrors
 from surveys.instruments import evaluate
@@ -67,12 +67,25 @@ class RespondentView(View):
     """
 
     link = None
+    # The URL part the page is found by ("slug" or "token"), also for its copy in the cache.
+    url_key = ""
 
     def resolve(self, **kwargs):
         raise NotImplementedError
 
     def dispatch(self, request, *args, **kwargs):
-        self.survey, self.link = self.resolve(**kwargs)
+        # With the database unreachable the page comes from its copy in the cache (surveys.spool)
+        # and answers are spooled; with no copy either, the respondent is asked to try again.
+        self.offline = False
+        self.questions = None
+        try:
+            self.survey, self.link = self.resolve(**kwargs)
+        except spool.UNREACHABLE:
+            kept = spool.page_read(self.url_key, kwargs[self.url_key])
+            if kept is None:
+                return self.try_again_later()
+            self.survey, self.link, self.questions = kept
+            self.offline = True
         self.organization = self.survey.organization
         with tenant_scope(self.organization):
             response = super().dispatch(request, *args, **kwargs)
@@ -81,6 +94,31 @@ class RespondentView(View):
         return response
 
     # --- helpers shared by both links ---
+
+    def load_questions(self, version) -> None:
+        """The version's questions (from the copy when offline); online, the copy is renewed."""
+        if self.offline:
+            return
+        self.questions = list(version.questions.order_by("position", "id"))
+        spool.page_keep(survey=self.survey, questions=self.questions, link=self.link)
+
+    def try_again_later(self) -> HttpResponse:
+        """Neither the database nor the cache answers: a page of its own (no database needed)
+        that sends the same answers again, so nothing typed is lost."""
+        kept = [
+            (name, value)
+            for name, values in self.request.POST.lists()
+            if name != "csrfmiddlewaretoken"
+            for value in values
+        ]
+        requested = self.request.POST.get("lang") or self.request.GET.get("lang")
+        language = requested if requested in respond.LANGUAGE_NAMES else translation.get_language()
+        with translation.override(language):
+            response = render(
+                self.request, "surveys/respond/try_again.html", {"fields": kept}, status=503
+            )
+        response["Retry-After"] = "10"
+        return response
 
     def language(self, offered: list[str]) -> str:
         return respond.choose_language(
@@ -168,7 +206,7 @@ class RespondentView(View):
     def handle_get(self, *, prefill: dict, extra: dict):
         version = self.survey.current_version
         language = self.language(version.languages)
-        self.questions = list(version.questions.order_by("position", "id"))
+        self.load_questions(version)
         values = {**prefill}
         values.update(respond.score_preselection(self.questions, self.request.GET.get("score")))
         shown = evaluate(
@@ -192,7 +230,7 @@ class RespondentView(View):
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
-        self.questions = list(version.questions.order_by("position", "id"))
+        self.load_questions(version)
         values = respond.form_values(self.questions, self.request.POST)
         answers = respond.raw_answers(self.questions, values)
         evaluation = evaluate(self.questions, answers, strict_keys=False)
@@ -216,7 +254,10 @@ class RespondentView(View):
                 extra=extra,
             )
         if self.request.POST.get("action") == "save" and on_saved is not None:
-            on_saved(values)
+            try:
+                on_saved(values)
+            except spool.UNREACHABLE:
+                return self.try_again_later()
             message = _("Your answers are saved. Come back through the same link to finish.")
             return self.render_form(
                 language=language,
@@ -250,6 +291,20 @@ class RespondentView(View):
                 user_agent=self.request.headers.get("User-Agent", ""),
                 **submit_kwargs,
             )
+        except spool.UNREACHABLE:
+            if (invalid := evaluate(self.questions, answers, strict_keys=False).errors) or not (
+                self.spool(answers, language, submit_kwargs)
+            ):
+                if invalid:
+                    return self.render_form(
+                        language=language,
+                        values=values,
+                        errors=invalid,
+                        shown=evaluation.shown,
+                        status=400,
+                        extra=extra,
+                    )
+                return self.try_again_later()
         except AnswerErrors as invalid:
             return self.render_form(
                 language=language,
@@ -265,6 +320,19 @@ class RespondentView(View):
                 raise Http404 from refused
             return self.gone(reason, language, version.languages)
         return redirect(self.thanks_url() + "?" + urlencode({"lang": language}))
+
+    def spool(self, answers: dict, language: str, submit_kwargs: dict) -> bool:
+        return spool.spool_push(
+            survey=self.survey,
+            link=submit_kwargs.get("personal_link"),
+            answers=answers,
+            language=language,
+            channel=submit_kwargs["channel"],
+            hidden_fields=submit_kwargs.get("hidden_fields"),
+            idempotency_key=submit_kwargs.get("idempotency_key"),
+            ip=client_ip(self.request),
+            user_agent=self.request.headers.get("User-Agent", ""),
+        )
 
     def thanks(self, version):
         language = self.language(version.languages)
@@ -283,6 +351,8 @@ class AnonymousSurveyView(RespondentView):
     """`/s/<slug>/`: anyone may answer; `?channel=qr|embed|kiosk...` and `hidden_<name>=`
     parameters are carried into the response. A random submission id on the form makes a
     double-clicked or re-sent POST one response."""
+
+    url_key = "slug"
 
     def resolve(self, *, slug: str):
         survey = selectors.survey_for_link_slug(slug)
@@ -333,6 +403,8 @@ class AnonymousThanksView(AnonymousSurveyView):
 class PersonalSurveyView(RespondentView):
     """`/r/<token>/`: answered once; unfinished answers can be saved and are shown again."""
 
+    url_key = "token"
+
     def resolve(self, *, token: str):
         link = selectors.personal_link_for_token(token)
         if link is None or link.survey.current_version_id is None:
@@ -343,7 +415,9 @@ class PersonalSurveyView(RespondentView):
         return reverse("surveys:respond_personal_thanks", args=[self.link.token])
 
     def gone_reason(self) -> str | None:
-        if selectors.personal_link_response(self.link) is not None:
+        # Offline, an answered link cannot be told apart: a second answer is spooled and
+        # stored as a replay of the first (one response per link).
+        if not self.offline and selectors.personal_link_response(self.link) is not None:
             return "answered"
         if self.link.expires_at is not None and self.link.expires_at <= timezone.now():
             return "expired"
@@ -372,6 +446,8 @@ class PersonalThanksView(PersonalSurveyView):
     http_method_names = ["get", "head", "options"]
 
     def get(self, request, token: str):
+        if self.offline:  # the answer is spooled; it is stored when the database is back
+            return self.thanks(self.survey.current_version)
         response = selectors.personal_link_response(self.link)
         if response is None:
             return redirect("surveys:respond_personal", token=self.link.token)

@@ -3,6 +3,7 @@ shared one: `initdb` into a temporary directory, the schema of the test database
 pg_dump, and a production-like gunicorn serving the app against it."""
 
 import contextlib
+import http.client
 import os
 import pwd
 import shutil
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +136,35 @@ class Server:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """A form POST, its redirect not followed."""
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.base).netloc, timeout=30)
+        try:
+            connection.request(
+                "POST",
+                path,
+                body=urllib.parse.urlencode(fields),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+
+def manage_on(database_url: str, *args: str) -> str:
+    """Run manage.py as production does against `database_url`; its standard output."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=production_env(DATABASE_URL=database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
 
 
 @pytest.fixture
