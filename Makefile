@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxplatform
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint format bench messages clean
+.PHONY: install run test lint format bench faults messages clean
 
 # The project is installed for its dependencies only (it runs from the checkout and ships no
 # packages), so not in editable mode, whose build warns about the same-named cxplatform/ folder.
@@ -42,6 +42,11 @@ format: $(STAMP)
 bench: $(STAMP)
 	@DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
 		$(BIN)/python -m bench
+
+# Faults injected into the real stack under load (a private PostgreSQL cluster, Redis db 12):
+# what was accepted, stored and counted, and how long recovery took. See docs/operations.md.
+faults: $(STAMP)
+	@REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" $(BIN)/python -m bench.faults
 
 messages: $(STAMP)
 	cd $(CURDIR) && CXP_EMBEDDED=true $(BIN)/python manage.py makemessages -l fi -l sv --ignore=.venv --ignore=var --no-obsolete
