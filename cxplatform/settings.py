@@ -267,7 +267,7 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 # so a second beat (a deploy overlap, a mistake) waits instead of sending every job twice. The
 # lock lapses 25 s (5 loops) after its holder dies, and a waiting beat takes over.
 if REDIS_URL:
-    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_BEAT_SCHEDULER = "cxplatform.beat.Scheduler"
     CELERY_REDBEAT_REDIS_URL = REDIS_URL
     CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_TIMEZONE = "UTC"

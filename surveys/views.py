@@ -88,7 +88,12 @@ class RespondentView(View):
             self.offline = True
         self.organization = self.survey.organization
         with tenant_scope(self.organization):
-            response = super().dispatch(request, *args, **kwargs)
+            try:
+                response = super().dispatch(request, *args, **kwargs)
+            except spool.UNREACHABLE:
+                if request.method != "POST":
+                    raise  # the 503 page
+                return self.try_again_later()  # lost mid-request: the answers come back
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
         return response
@@ -96,10 +101,18 @@ class RespondentView(View):
     # --- helpers shared by both links ---
 
     def load_questions(self, version) -> None:
-        """The version's questions (from the copy when offline); online, the copy is renewed."""
+        """The version's questions; online, the copy in the cache is renewed. A database lost
+        since the page was found sends the request on from the copy."""
         if self.offline:
             return
-        self.questions = list(version.questions.order_by("position", "id"))
+        try:
+            self.questions = list(version.questions.order_by("position", "id"))
+        except spool.UNREACHABLE:
+            kept = spool.page_read(self.url_key, self.kwargs[self.url_key])
+            if kept is None:
+                raise
+            self.questions, self.offline = kept[2], True
+            return
         spool.page_keep(survey=self.survey, questions=self.questions, link=self.link)
 
     def try_again_later(self) -> HttpResponse:

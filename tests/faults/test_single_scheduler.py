@@ -57,3 +57,25 @@ def test_a_second_beat_waits_for_the_first_and_takes_over_when_it_stops():
                 if process is not None and process.poll() is None:
                     process.terminate()
                     process.wait(30)
+
+
+def test_a_beat_whose_lock_and_schedule_redis_lost_takes_them_back():
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    client.delete("redbeat::lock")
+    with tempfile.TemporaryDirectory() as directory:
+        log = Path(directory, "beat.log")
+        beat = _start_beat(log)
+        try:
+            assert _wait_for_line(log, ACQUIRED, 30), log.read_text()[-2000:]
+            # What a Redis restart without its file leaves: no lock, no schedule.
+            client.delete(*client.keys("redbeat*"))
+
+            assert _wait_for_line(log, "lock taken again and schedule restored", 30), (
+                log.read_text()[-2000:]
+            )
+            assert beat.poll() is None
+            assert client.exists("redbeat::lock")
+            assert client.exists("redbeat:relay-outbox")
+        finally:
+            beat.terminate()
+            beat.wait(30)
