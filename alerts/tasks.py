@@ -17,6 +17,7 @@ from alerts.services.alerting import (
     unchecked_response_ids,
 )
 from alerts.services.escalation import overdue_cases_escalate
+from core.queueing import send_task
 from core.scoping import unscoped
 from core.tasks import TenantTask, enqueue_on_commit
 from tenancy.models import Organization
@@ -42,6 +43,7 @@ def evaluate_pending_responses(*, organization) -> int:
     return pending_drain(
         organization=organization,
         evaluate=lambda ids: responses_evaluate(organization=organization, response_ids=ids),
+        hand_over=lambda: send_task(evaluate_pending_responses, organization_id=organization.pk),
     )
 
 

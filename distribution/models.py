@@ -356,6 +356,15 @@ class Invitation(TenantModel, TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="invitation_org_created"),
+            # The lost-sends sweep (every 15 s, every organization) reads only rows in flight.
+            models.Index(
+                fields=["scheduled_for"],
+                condition=Q(status="queued"),
+                name="invitation_queued",
+            ),
+            models.Index(
+                fields=["updated_at"], condition=Q(status="sending"), name="invitation_sending"
+            ),
             models.Index(fields=["organization", "contact", "sent_at"], name="invitation_org_ct"),
             models.Index(fields=["organization", "campaign", "status"], name="invitation_org_cmp"),
             models.Index(fields=["organization", "channel", "address"], name="invitation_org_addr"),

@@ -436,6 +436,8 @@ def campaign_send(*, actor: Actor, organization, campaign: Campaign) -> Campaign
     return campaign
 
 
+# How long a send's claim lasts before another worker may take the invitation over.
+SEND_LEASE = timedelta(minutes=2)
 # A running campaign touches its row after this many contacts (distribution.tasks.CAMPAIGN_SILENT).
 CAMPAIGN_HEARTBEAT = 200
 
@@ -492,13 +494,21 @@ def campaign_status_counts(*, organization, campaign: Campaign) -> dict[str, int
 
 
 def invitation_claim(*, organization, invitation_id: int) -> Invitation | None:
-    """Queued -> sending, for exactly one worker; None when another has it or it is not due."""
-    claimed = Invitation.objects.filter(
-        organization=organization,
-        pk=invitation_id,
-        status=InvitationStatus.QUEUED,
-        scheduled_for__lte=timezone.now() + timedelta(seconds=5),
-    ).update(status=InvitationStatus.SENDING, attempts=F("attempts") + 1)
+    """Queued -> sending, for exactly one worker; None when another has it or it is not due.
+
+    A claim is a lease: an invitation still "sending" `SEND_LEASE` after its claim belongs to a
+    worker that died mid-send, and may be claimed again (a send takes seconds: every provider
+    call has a timeout far below the lease).
+    """
+    now = timezone.now()
+    claimed = (
+        Invitation.objects.filter(organization=organization, pk=invitation_id)
+        .filter(
+            Q(status=InvitationStatus.QUEUED, scheduled_for__lte=now + timedelta(seconds=5))
+            | Q(status=InvitationStatus.SENDING, updated_at__lt=now - SEND_LEASE)
+        )
+        .update(status=InvitationStatus.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    )
     if not claimed:
         return None
     return Invitation.objects.select_related(
@@ -608,12 +618,14 @@ def answered_invitations_catch_up(*, look_back: timedelta = timedelta(days=3), l
 
 
 def due_invitations(*, grace: timedelta = timedelta(minutes=2), limit: int = 1000):
-    """(organization_id, invitation_id) of queued invitations overdue by `grace`, across tenants
-    (the sweep resends their tasks when the broker lost them)."""
-    cutoff = timezone.now() - grace
+    """(organization_id, invitation_id) of queued invitations overdue by `grace`, and of
+    claimed ones whose worker died mid-send (`SEND_LEASE`), across tenants (the sweep resends
+    their tasks when the broker lost them)."""
+    now = timezone.now()
     return list(
         Invitation.all_objects.filter(
-            status=InvitationStatus.QUEUED, scheduled_for__lte=cutoff
+            Q(status=InvitationStatus.QUEUED, scheduled_for__lte=now - grace)
+            | Q(status=InvitationStatus.SENDING, updated_at__lt=now - SEND_LEASE)
         ).values_list("organization_id", "pk")[:limit]
     )
 

@@ -88,3 +88,22 @@ def test_after_redis_loses_queued_work_every_answer_is_counted_and_every_invitat
     )
     statuses = set(Invitation.all_objects.values_list("status", flat=True))
     assert statuses <= {InvitationStatus.SENT, InvitationStatus.DELIVERED}
+
+
+def test_an_invitation_whose_worker_died_mid_send_is_sent_by_the_sweep(org, settings, smtp_outbox):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.PUBLIC_BASE_URL = "https://cx.example.com"
+    [invitation] = _queued_invitations(org, make_survey(org), 1)
+    # Claimed (queued -> sending), then the worker was killed before it sent anything.
+    Invitation.all_objects.filter(pk=invitation.pk).update(
+        status=InvitationStatus.SENDING, updated_at=timezone.now() - timedelta(minutes=3)
+    )
+
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, queues=QUEUES):
+        resend_lost_sends.delay()
+        resend_lost_sends.delay()
+        smtp_outbox.wait_for(1, timeout=20)
+        smtp_outbox.settle(1.0)
+
+    assert [message.to[0] for message in smtp_outbox] == [invitation.address]
+    assert Invitation.all_objects.get(pk=invitation.pk).status == InvitationStatus.SENT
