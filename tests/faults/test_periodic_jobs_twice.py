@@ -12,9 +12,10 @@ from django.utils import timezone
 from accounts.models import MemberInvitation
 from accounts.tasks import send_unsent_invitations
 from cxplatform.celery import app as celery_app
+from cxplatform.schedule import BEAT_SCHEDULE
 from distribution.enums import CampaignStatus, InvitationStatus
 from distribution.models import Campaign, Invitation
-from distribution.tasks import sweep_invitations
+from distribution.tasks import resend_lost_sends, sweep_invitations
 from tenancy.enums import Role
 from tests.conftest import client_for
 from tests.distribution.factories import reachable_contact
@@ -115,3 +116,37 @@ def test_two_sweeps_at_once_email_an_unsent_colleague_invitation_once(personas, 
 
     assert sorted(results) == [0, 1]
     assert len(smtp_outbox.wait_for(1).settle(1.0)) == 1
+
+
+def test_two_sweeps_at_once_start_a_scheduled_campaign_once(org, settings, smtp_outbox):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PUBLIC_BASE_URL = "https://cx.example.com"
+    people = [reachable_contact(org, email=f"autumn{n}@example.fi") for n in range(3)]
+    campaign = Campaign.all_objects.create(
+        organization=org,
+        name="Autumn",
+        survey=make_survey(org),
+        channel="email",
+        contact_ids=[person.public_id for person in people],
+        status=CampaignStatus.SCHEDULED,
+        scheduled_for=timezone.now() - timedelta(minutes=1),
+    )
+
+    results = twice_at_once(resend_lost_sends)
+
+    assert sorted(result["campaigns"] for result in results) == [0, 1]
+    assert len(smtp_outbox.wait_for(3).settle(1.0)) == 3
+    assert Invitation.all_objects.filter(campaign=campaign).count() == 3
+    assert Campaign.all_objects.get(pk=campaign.pk).status == CampaignStatus.SENT
+
+
+@pytest.mark.parametrize("entry", sorted(BEAT_SCHEDULE))
+def test_every_periodic_task_runs_twice_at_once_without_error(entry, org, settings):
+    """Each job of the schedule, twice at the same moment (as two schedulers would send it),
+    finishes without an error or a deadlock; the tests above check the single effects."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    task = celery_app.tasks[BEAT_SCHEDULE[entry]["task"]]
+
+    results = twice_at_once(lambda: task.apply(throw=True).result)
+
+    assert len(results) == 2
