@@ -158,7 +158,12 @@ def send_reminder(*, organization, invitation_id: int) -> str:
         return "not claimed"
     try:
         _transport_send(invitation, organization)
-    except (TransientSendError, PermanentSendError) as error:
+    except TransientSendError as error:
+        # Given back: the sweep (every 2 minutes) sends it once the provider answers again.
+        logger.warning("reminder of %s not sent yet: %s", invitation.public_id, error)
+        invitations.reminder_give_back(invitation=invitation)
+        return "retry later"
+    except PermanentSendError as error:
         logger.warning("reminder of %s not sent: %s", invitation.public_id, error)
         return "failed"
     invitations._event(

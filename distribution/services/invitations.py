@@ -682,6 +682,16 @@ def reminder_claim(*, invitation: Invitation) -> bool:
     return bool(claimed)
 
 
+def reminder_give_back(*, invitation: Invitation) -> None:
+    """Undo a claimed reminder whose send failed for a moment, so the next sweep sends it
+    (a claim only: the count and the time it had before)."""
+    Invitation.objects.filter(
+        organization_id=invitation.organization_id,
+        pk=invitation.pk,
+        reminders_sent=invitation.reminders_sent + 1,
+    ).update(reminders_sent=invitation.reminders_sent, last_reminder_at=invitation.last_reminder_at)
+
+
 def invitation_list(
     *,
     organization,

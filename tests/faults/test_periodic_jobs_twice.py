@@ -150,3 +150,23 @@ def test_every_periodic_task_runs_twice_at_once_without_error(entry, org, settin
     results = twice_at_once(lambda: task.apply(throw=True).result)
 
     assert len(results) == 2
+
+
+def test_a_reminder_the_provider_failed_for_a_moment_is_sent_by_the_next_sweep(
+    org, settings, fake_twilio
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PUBLIC_BASE_URL = "https://cx.example.com"
+    [invitation] = _sent_campaign(org, people=1)
+    contact = reachable_contact(org, phone="+358401234567")
+    Invitation.all_objects.filter(pk=invitation.pk).update(
+        channel="sms", address=contact.phone, contact=contact
+    )
+    fake_twilio.fail_next(503)
+
+    sweep_invitations()
+    assert Invitation.all_objects.get(pk=invitation.pk).reminders_sent == 0  # given back
+    sweep_invitations()
+
+    assert len(fake_twilio.bodies()) == 1
+    assert Invitation.all_objects.get(pk=invitation.pk).reminders_sent == 1
