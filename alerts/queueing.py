@@ -8,14 +8,12 @@ answers and contacts in a few queries. Anything lost (Redis or the broker down, 
 mid-batch) has no `ResponseCheck` and is evaluated by the sweep within a minute or two.
 """
 
-import time
 from collections.abc import Callable
 
-from core.queueing import OrganizationQueue, redis_client
+from core.queueing import OrganizationQueue, redis_client, send_task
 
 BATCH_SIZE = 200
 FLAG_SECONDS = 30  # a drainer that died lets go of its flag after this
-TURN_SECONDS = 0.5  # a drain's turn on the worker before it hands the rest to a new task
 QUEUE = OrganizationQueue("alerts", flag_seconds=FLAG_SECONDS)
 
 __all__ = ["pending_drain", "redis_client", "response_queue_for_evaluation"]
@@ -34,26 +32,16 @@ def response_queue_for_evaluation(*, organization_id: int, response_id: int) -> 
     )
 
 
-def pending_drain(
-    *, organization, evaluate: Callable[[list[int]], object], hand_over: Callable[[], bool]
-) -> int:
-    """Evaluate the organization's queued responses, `BATCH_SIZE` at a time; returns how many
-    were taken. Safe to run twice at once: each id is popped by one drainer only.
+def pending_drain(*, organization, evaluate: Callable[[list[int]], object]) -> int:
+    """Evaluate the organization's queued responses (`OrganizationQueue.drain`), one batch per
+    task turn: the alert emails queued on the same worker go out between batches instead of
+    waiting for a steady stream of answers to pause."""
+    from alerts.tasks import evaluate_pending_responses
 
-    A drain takes turns: after `TURN_SECONDS` with more waiting it hands the rest to a new task
-    (`hand_over`, keeping the flag) and returns, so the alert emails queued meanwhile on the
-    same worker go out instead of waiting for a steady stream of answers to pause.
-    """
-    taken = 0
-    started = time.monotonic()
-    while True:
-        ids = QUEUE.take(organization.pk, BATCH_SIZE)
-        if ids:
-            evaluate(ids)
-            taken += len(ids)
-            QUEUE.hold(organization.pk)
-            if time.monotonic() - started >= TURN_SECONDS and hand_over():
-                return taken
-            continue
-        if not QUEUE.finish(organization.pk):
-            return taken
+    return QUEUE.drain(
+        organization.pk,
+        batch_size=BATCH_SIZE,
+        batches=1,
+        process=evaluate,
+        hand_over=lambda: send_task(evaluate_pending_responses, organization_id=organization.pk),
+    )

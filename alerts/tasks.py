@@ -3,7 +3,6 @@
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
 from alerts.delivery import RetryLater, notification_send
 from alerts.evaluation import Scope
@@ -17,37 +16,27 @@ from alerts.services.alerting import (
     unchecked_response_ids,
 )
 from alerts.services.escalation import overdue_cases_escalate
-from core.queueing import send_task
 from core.scoping import unscoped
 from core.tasks import TenantTask, enqueue_on_commit
 from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 120,
-    "retry_jitter": True,
-    "max_retries": 10,
-}
 
-
-@shared_task(base=TenantTask, soft_time_limit=30, time_limit=60, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=30, time_limit=60)
 def evaluate_response(*, organization, response_id: int) -> int:
     return len(response_evaluate(organization=organization, response_id=response_id))
 
 
-@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300)
 def evaluate_pending_responses(*, organization) -> int:
     return pending_drain(
         organization=organization,
         evaluate=lambda ids: responses_evaluate(organization=organization, response_ids=ids),
-        hand_over=lambda: send_task(evaluate_pending_responses, organization_id=organization.pk),
     )
 
 
-@shared_task(base=TenantTask, soft_time_limit=60, time_limit=90, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=60, time_limit=90)
 def evaluate_aggregate_rule(*, organization, rule_id: int, scope: dict) -> bool:
     rule = AlertRule.objects.filter(organization=organization, pk=rule_id, is_active=True).first()
     if rule is None:
@@ -59,7 +48,7 @@ def evaluate_aggregate_rule(*, organization, rule_id: int, scope: dict) -> bool:
     base=TenantTask,
     soft_time_limit=30,
     time_limit=60,
-    autoretry_for=(RetryLater, OperationalError),
+    autoretry_for=(RetryLater,),  # connection errors: core.tasks.ResilientTask
     retry_backoff=5,
     retry_backoff_max=600,
     retry_jitter=True,
@@ -82,7 +71,7 @@ def sweep_unchecked_responses() -> int:
     return 0
 
 
-@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300)
 def sweep_organization_responses(*, organization) -> int:
     response_ids = unchecked_response_ids(organization=organization)
     for start in range(0, len(response_ids), 100):
@@ -101,7 +90,7 @@ def sweep_aggregate_rules() -> int:
     return 0
 
 
-@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=240, time_limit=300)
 def evaluate_organization_aggregates(*, organization) -> int:
     return aggregate_rules_sweep(organization=organization)
 
@@ -113,7 +102,7 @@ def escalate_overdue_cases() -> int:
     return 0
 
 
-@shared_task(base=TenantTask, soft_time_limit=120, time_limit=180, **RETRY)
+@shared_task(base=TenantTask, soft_time_limit=120, time_limit=180)
 def escalate_organization_cases(*, organization) -> int:
     notifications = overdue_cases_escalate(organization=organization)
     for notification in notifications:

@@ -12,10 +12,12 @@ app's periodic sweep, which works from the database, never from these lists.
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 import redis
 from celery import Task
 from django.conf import settings
+from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +61,43 @@ class OrganizationQueue:
         if first and not send_task(drain, organization_id=organization_id):
             with contextlib.suppress(redis.RedisError):
                 self.let_go(organization_id)  # let the next item try to schedule the drain
+
+    def drain(
+        self,
+        organization_id: int,
+        *,
+        batch_size: int,
+        batches: int,
+        process: Callable[[list[int]], object],
+        hand_over: Callable[[], bool],
+    ) -> int:
+        """Process queued ids `batch_size` at a time; return how many were taken.
+
+        Safe to run twice at once: each id is popped by one drainer only. A batch that fails
+        on a database error goes back to the list for the task's retry. After `batches`
+        batches what is left goes to a new task (`hand_over`, keeping the flag), so a steady stream
+        never holds the worker: other organizations' drains and other tasks on the same worker
+        get their turn. When the hand-over cannot be sent the flag is let go.
+        """
+        taken = 0
+        for _ in range(batches):
+            ids = self.take(organization_id, batch_size)
+            if not ids:
+                if self.finish(organization_id):
+                    continue
+                return taken
+            try:
+                process(ids)
+            except OperationalError:
+                with contextlib.suppress(redis.RedisError):
+                    self.put_back(organization_id, ids)
+                raise
+            taken += len(ids)
+            self.hold(organization_id)
+        # The turn is over: hand what is left to a new task, or let go when nothing is.
+        if self.finish(organization_id) and not hand_over():
+            self.let_go(organization_id)
+        return taken
 
     def keys(self, organization_id: int) -> tuple[str, str]:
         return f"{self.name}:pending:{organization_id}", f"{self.name}:draining:{organization_id}"

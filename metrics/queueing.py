@@ -9,11 +9,7 @@ transaction (`metrics.services.responses_process`). Lost ids (Redis or the broke
 killed mid-batch) keep `processed_at` empty and are picked up by `sweep_unprocessed_responses`.
 """
 
-import contextlib
 from collections.abc import Callable
-
-import redis
-from django.db import OperationalError
 
 from core.queueing import OrganizationQueue, send_task
 
@@ -38,29 +34,13 @@ def response_queue_for_processing(*, organization_id: int, response_id: int) -> 
 
 
 def pending_drain(*, organization, process: Callable[[list[int]], object]) -> int:
-    """Process the organization's queued response ids in batches; returns how many were taken.
-
-    Safe to run twice at once: each id is popped by one drainer only. A batch that fails on a
-    database error goes back to the list for the task's retry; after `BATCHES_PER_TASK` batches
-    the drain goes on in a new task.
-    """
+    """Process the organization's queued response ids (`OrganizationQueue.drain`)."""
     from metrics.tasks import process_pending_responses
 
-    taken = 0
-    for _ in range(BATCHES_PER_TASK):
-        ids = QUEUE.take(organization.pk, BATCH_SIZE)
-        if not ids:
-            if QUEUE.finish(organization.pk):
-                continue
-            return taken
-        try:
-            process(ids)
-        except OperationalError:
-            with contextlib.suppress(redis.RedisError):
-                QUEUE.put_back(organization.pk, ids)
-            raise
-        taken += len(ids)
-        QUEUE.hold(organization.pk)
-    if not send_task(process_pending_responses, organization_id=organization.pk):
-        QUEUE.let_go(organization.pk)
-    return taken
+    return QUEUE.drain(
+        organization.pk,
+        batch_size=BATCH_SIZE,
+        batches=BATCHES_PER_TASK,
+        process=process,
+        hand_over=lambda: send_task(process_pending_responses, organization_id=organization.pk),
+    )

@@ -3,7 +3,6 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import OperationalError
 from django.utils import timezone
 
 from core.scoping import unscoped
@@ -21,25 +20,19 @@ from surveys.models import Response
 
 logger = logging.getLogger(__name__)
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "max_retries": 10,
-}
 # One sweep task processes at most this many batches; the next sweep goes on from there.
 SWEEP_BATCHES = 100
 # A sweep that died lets go of its organization's lock after this.
 SWEEP_LOCK_SECONDS = 300
 
 
-@shared_task(base=TenantTask, **RETRY)
+@shared_task(base=TenantTask)
 def process_response(*, organization, response_id: int) -> bool:
     """One response (tasks run in-process, without Redis); workers drain batches instead."""
     return response_process(organization=organization, response_id=response_id)
 
 
-@shared_task(base=TenantTask, **RETRY)
+@shared_task(base=TenantTask)
 def process_pending_responses(*, organization) -> int:
     def process(response_ids: list[int]) -> int:
         return responses_process(organization=organization, response_ids=response_ids)
@@ -47,7 +40,7 @@ def process_pending_responses(*, organization) -> int:
     return pending_drain(organization=organization, process=process)
 
 
-@shared_task(base=TenantTask, **RETRY)
+@shared_task(base=TenantTask)
 def refresh_buckets(*, organization, buckets: list[dict]) -> None:
     buckets_refresh(organization=organization, buckets=[Bucket.from_json(b) for b in buckets])
 
@@ -71,7 +64,7 @@ def sweep_unprocessed_responses() -> int:
     return len(organization_ids)
 
 
-@shared_task(base=TenantTask, **RETRY)
+@shared_task(base=TenantTask)
 def sweep_organization(*, organization) -> int:
     # The sweep runs every 20 s; a long backlog must not gather sweeps of one organization.
     lock = f"metrics:sweeping:{organization.pk}"
