@@ -15,10 +15,8 @@ from the fault's end until everything accepted was stored and counted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import pwd
 import random
 import shutil
 import signal
@@ -36,6 +34,7 @@ from pathlib import Path
 import psycopg2
 import redis
 
+from bench.cluster import PrivateCluster
 from bench.environment import PROJECT_ROOT
 from bench.server import free_port
 
@@ -87,53 +86,18 @@ class Stack:
 
     def __init__(self, scratch: Path):
         self.scratch = scratch
-        self.pg_port = free_port()
+        self.cluster: PrivateCluster | None = None
         self.web_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         base = urllib.parse.urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
         self.redis_url = urllib.parse.urlunsplit(base._replace(path=f"/{REDIS_DB}"))
-        self.database_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/{DATABASE}"
-
-    # --- PostgreSQL ---
-
-    def _as_postgres(self) -> list[str]:
-        return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def pg_ctl(self, action: str) -> None:
-        options = f"-p {self.pg_port} -k {self.scratch} -c listen_addresses=127.0.0.1"
-        pg_ctl = ["pg_ctl", "-D", str(self.scratch / "data"), "-w", "-m", "fast"]
-        subprocess.run(
-            [
-                *self._as_postgres(),
-                *pg_ctl,
-                "-l",
-                str(self.scratch / "postgres.log"),
-                "-o",
-                options,
-                action,
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-        )
 
     def create_cluster(self) -> None:
-        if os.geteuid() == 0:
-            os.chown(self.scratch, pwd.getpwnam("postgres").pw_uid, -1)
-        initdb = ["initdb", "--no-sync", "-A", "trust", "-U", "postgres"]
-        subprocess.run(
-            [*self._as_postgres(), *initdb, "-D", str(self.scratch / "data")],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        self.pg_ctl("start")
-        subprocess.run(
-            ["createdb", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres", DATABASE],
-            check=True,
-            timeout=30,
-        )
+        self.cluster = PrivateCluster.create(self.scratch, DATABASE)
+
+    @property
+    def database_url(self) -> str:
+        return self.cluster.url
 
     def sql(self, statement: str, params: tuple = ()) -> list[tuple]:
         connection = psycopg2.connect(self.database_url, connect_timeout=3)
@@ -228,8 +192,8 @@ class Stack:
     def close(self) -> None:
         for name in list(self.processes):
             self.stop(name)
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self.pg_ctl("stop")
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 def _request(
@@ -343,13 +307,13 @@ def _stored_and_counted(stack: Stack) -> tuple[int, int]:
 
 
 def database_restart(stack: Stack) -> None:
-    stack.pg_ctl("restart")
+    stack.cluster.restart()
 
 
 def database_down(stack: Stack) -> None:
-    stack.pg_ctl("stop")
+    stack.cluster.stop()
     time.sleep(10)
-    stack.pg_ctl("start")
+    stack.cluster.start()
 
 
 def redis_flushed(stack: Stack) -> None:

@@ -16,6 +16,8 @@ import redis
 from celery.signals import heartbeat_sent, task_failure, task_retry
 from django.conf import settings
 
+from core import queueing
+
 logger = logging.getLogger(__name__)
 
 COUNTERS = {
@@ -29,18 +31,10 @@ WORKER_HEARTBEAT_KEY = "monitoring:worker-heartbeat"
 # as a list of that name.
 QUEUES = ("default", "metrics", "alerts", "notifications")
 
-_client: redis.Redis | None = None
-
 
 def redis_client() -> redis.Redis | None:
-    global _client
-    if not settings.REDIS_URL:
-        return None
-    if _client is None:
-        _client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
-        )
-    return _client
+    """The shared client (core.queueing), or None without Redis (the embedded default)."""
+    return queueing.redis_client() if settings.REDIS_URL else None
 
 
 def count(counter: str, label: str) -> None:

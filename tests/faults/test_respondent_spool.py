@@ -5,14 +5,15 @@ gunicorn against a PostgreSQL cluster of the test's own."""
 
 import json
 import re
-import subprocess
 import uuid
+from contextlib import closing
 
+import psycopg2
 import pytest
 import redis
 
 from surveys.spool import SPOOL_KEY
-from tests.plugins.private_postgres import DATABASE, manage_on
+from tests.plugins.private_postgres import manage_on
 
 SEED = """
 import json
@@ -26,14 +27,9 @@ DRAIN = "from surveys.spool import spool_drain; print(spool_drain())"
 
 
 def _count_responses(cluster) -> int:
-    psql = ["psql", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-tA"]
-    result = subprocess.run(
-        [*psql, DATABASE, "-c", "SELECT count(*) FROM surveys_response"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(result.stdout.strip())
+    with closing(psycopg2.connect(cluster.url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM surveys_response")
+        return cursor.fetchone()[0]
 
 
 @pytest.fixture

@@ -2,12 +2,8 @@
 shared one: `initdb` into a temporary directory, the schema of the test database copied in with
 pg_dump, and a production-like gunicorn serving the app against it."""
 
-import contextlib
 import http.client
-import os
-import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,58 +17,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from bench.cluster import PrivateCluster
+from bench.server import free_port
 from tests.plugins.production import dockerfile_command, production_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DATABASE = "cxplatform"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _as_postgres_user() -> list[str]:
-    # initdb and postgres refuse to run as root; the machine's `postgres` account runs them.
-    return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-
-@dataclass
-class PrivateCluster:
-    directory: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{DATABASE}"
-
-    def _pg_ctl(self, action: str) -> None:
-        # The server's output goes to a log file: a pipe would keep pg_ctl's caller waiting.
-        subprocess.run(
-            [
-                *_as_postgres_user(),
-                *("pg_ctl", "-D", str(self.directory / "data"), "-w", "-m", "fast"),
-                *("-l", str(self.directory / "log"), "-o", self._options(), action),
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            timeout=60,
-        )
-
-    def _options(self) -> str:
-        return f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-
-    def start(self) -> None:
-        self._pg_ctl("start")
-
-    def stop(self) -> None:
-        self._pg_ctl("stop")
-
-    def restart(self) -> None:
-        self._pg_ctl("restart")
 
 
 @pytest.fixture(scope="module")
@@ -81,21 +32,9 @@ def private_postgres(django_db_setup, django_db_blocker):
     if shutil.which("initdb") is None:
         pytest.fail("PostgreSQL's initdb is not on PATH; the fault tests need it")
     directory = Path(tempfile.mkdtemp(prefix="cxp-pg-"))
-    if os.geteuid() == 0:
-        os.chown(directory, pwd.getpwnam("postgres").pw_uid, -1)
-    cluster = PrivateCluster(directory=directory, port=free_port())
-    initdb = ["initdb", "--no-sync", "-A", "trust", "-U", "postgres", "-D", str(directory / "data")]
-    subprocess.run(
-        [*_as_postgres_user(), *initdb],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    cluster.start()
+    cluster = PrivateCluster.create(directory, DATABASE)
     try:
         source = django_settings.DATABASES["default"]
-        private = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
-        subprocess.run(["createdb", *private, DATABASE], check=True, timeout=30)
         shared = ["-h", source["HOST"] or "127.0.0.1", "-p", str(source["PORT"] or 5432)]
         dump = subprocess.run(
             [
@@ -112,7 +51,7 @@ def private_postgres(django_db_setup, django_db_blocker):
             timeout=120,
         )
         subprocess.run(
-            ["psql", *private, "-q", "-v", "ON_ERROR_STOP=1", DATABASE],
+            ["psql", *cluster.client_options, "-q", "-v", "ON_ERROR_STOP=1", DATABASE],
             input=dump.stdout,
             check=True,
             capture_output=True,
@@ -120,8 +59,7 @@ def private_postgres(django_db_setup, django_db_blocker):
         )
         yield cluster
     finally:
-        with contextlib.suppress(subprocess.CalledProcessError):  # a test left it stopped
-            cluster.stop()
+        cluster.close()
         shutil.rmtree(directory, ignore_errors=True)
 
 
