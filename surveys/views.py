@@ -295,29 +295,22 @@ class RespondentView(View):
                 extra=extra,
             )
         try:
-            services.response_submit(
-                organization=self.organization,
-                survey=self.survey,
-                answers=answers,
-                language=language,
-                ip=client_ip(self.request),
-                user_agent=self.request.headers.get("User-Agent", ""),
-                **submit_kwargs,
-            )
-        except spool.UNREACHABLE:
-            if (invalid := evaluate(self.questions, answers, strict_keys=False).errors) or not (
-                self.spool(answers, language, submit_kwargs)
-            ):
-                if invalid:
-                    return self.render_form(
-                        language=language,
-                        values=values,
-                        errors=invalid,
-                        shown=evaluation.shown,
-                        status=400,
-                        extra=extra,
-                    )
-                return self.try_again_later()
+            try:
+                services.response_submit(
+                    organization=self.organization,
+                    survey=self.survey,
+                    answers=answers,
+                    language=language,
+                    ip=client_ip(self.request),
+                    user_agent=self.request.headers.get("User-Agent", ""),
+                    **submit_kwargs,
+                )
+            except spool.UNREACHABLE:
+                # The database is away: answers the form's own check accepts are spooled.
+                if evaluation.errors:
+                    raise AnswerErrors(evaluation.errors) from None
+                if not self.spool(answers, language, submit_kwargs):
+                    return self.try_again_later()
         except AnswerErrors as invalid:
             return self.render_form(
                 language=language,
