@@ -9,11 +9,14 @@ message resource, and points the settings (TWILIO_API_BASE_URL, credentials) at 
         assert fake_twilio.messages[0]["To"] == "+358401234567"
 
 `fake_twilio.fail_next(status, times)` makes the next requests fail (503 for a transient error,
-400 for a permanent one) to exercise retries.
+400 for a permanent one) to exercise retries. `fake_twilio.outage` fails every request while it
+is set: a status (429, 500) answers with it; "hang" holds the request `hang_seconds` and then
+drops it unanswered and unsent, as a provider that stopped answering.
 """
 
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -28,6 +31,8 @@ class FakeTwilio:
     def __init__(self):
         self.messages: list[dict[str, str]] = []
         self.failures: list[int] = []
+        self.outage: int | str | None = None
+        self.hang_seconds = 15.0
         self.lock = threading.Lock()
         self.base_url = ""
 
@@ -64,7 +69,11 @@ def _handler(fake: FakeTwilio):
                 self._answer(404, {"code": 20404, "message": "not found", "status": 404})
                 return
             with fake.lock:
-                failure = fake.failures.pop(0) if fake.failures else None
+                failure = fake.failures.pop(0) if fake.failures else fake.outage
+            if failure == "hang":
+                time.sleep(fake.hang_seconds)
+                self.close_connection = True
+                return
             if failure is not None:
                 self._answer(
                     failure,
