@@ -35,6 +35,14 @@ REFUSED_KEY = "surveys:spool:refused"
 DRAIN_BATCH = 200
 # The database errors that mean "unreachable", not "this statement is wrong".
 UNREACHABLE = (OperationalError, InterfaceError)
+# Moves a refused answer from the spool to the refused list in one step, only while it is still
+# in the spool: a second drain at the same moment (two schedulers) sets nothing aside again.
+SET_ASIDE = """
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  return redis.call('RPUSH', KEYS[2], ARGV[1])
+end
+return 0
+"""
 
 
 @dataclass
@@ -134,9 +142,10 @@ def spool_drain(*, limit: int = DRAIN_BATCH) -> int:
             logger.warning("database still unreachable; %s answers wait", client.llen(SPOOL_KEY))
             break
         except (ApplicationError, DatabaseError, ValueError, KeyError) as error:
-            logger.error("spooled answer refused (%s); kept in %s", error, REFUSED_KEY)
-            client.rpush(REFUSED_KEY, raw)
-        client.lrem(SPOOL_KEY, 1, raw)
+            if client.eval(SET_ASIDE, 2, SPOOL_KEY, REFUSED_KEY, raw):
+                logger.error("spooled answer refused (%s); kept in %s", error, REFUSED_KEY)
+        else:
+            client.lrem(SPOOL_KEY, 1, raw)
         handled += 1
     return handled
 
