@@ -6,9 +6,10 @@ one beat, against a PostgreSQL cluster of this run's own (initdb into a temporar
 machine's shared cluster is never restarted) and a Redis database of its own (the shared Redis
 is never flushed, only that database); mail goes to a local SMTP server (aiosmtpd) and SMS through
 the twilio SDK to a local fake Twilio, both of which the faults can break. Load in every phase:
-integrators posting responses to the API (a well-behaved client: a 503 or a refused connection is
-retried with the same Idempotency-Key), respondents posting the survey form (a 503 page is sent
-again), and integrators triggering email and SMS invitations (retried with the same event id).
+integrators posting responses to the API (a well-behaved client: a 503 is retried after its
+`Retry-After`, a refused connection after a second, with the same Idempotency-Key),
+respondents posting the survey form (a 503 page is sent again), and integrators triggering
+email and SMS invitations (retried with the same event id).
 Per fault: requests made, answers accepted (2xx/302), stored (rows), counted (in the rollups),
 HTTP 500s (503s are the expected answer while the database is away and are shown apart),
 invitations accepted, received by their person and received twice, the 95th percentile of the
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from itertools import count
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg2
 import redis
@@ -268,7 +270,7 @@ class Stack:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if _request(self.web_port, "GET", "/livez")[0] == 200:
+                if _request(self.web_port, "GET", "/livez").status == 200:
                     return
             except OSError:
                 pass
@@ -283,16 +285,24 @@ class Stack:
         self.providers.close()
 
 
+class Reply(NamedTuple):
+    status: int
+    body: bytes
+    retry_after: float  # seconds a well-behaved client waits before trying again
+
+
 def _request(
     port: int, method: str, path: str, body: bytes = b"", headers: dict | None = None
-) -> tuple[int, bytes]:
+) -> Reply:
     import http.client
 
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(method, path, body=body or None, headers=headers or {})
         response = connection.getresponse()
-        return response.status, response.read()
+        retry_after = response.getheader("Retry-After") or "1"
+        wait = float(retry_after) if retry_after.isdigit() else 1.0
+        return Reply(response.status, response.read(), wait)
     finally:
         connection.close()
 
@@ -309,7 +319,7 @@ def _signed_twilio_post(port: int, url: str, params: dict) -> int:
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Twilio-Signature": signature,
     }
-    return _request(port, "POST", path, urllib.parse.urlencode(params).encode(), headers)[0]
+    return _request(port, "POST", path, urllib.parse.urlencode(params).encode(), headers).status
 
 
 class Load:
@@ -324,29 +334,30 @@ class Load:
             "Content-Type": "application/json",
         }
 
-    def send(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> int:
+    def send(self, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> Reply:
         self.tally.add(requests=1)
         started = time.monotonic()
         try:
-            status = _request(self.stack.web_port, method, path, body, headers)[0]
+            reply = _request(self.stack.web_port, method, path, body, headers)
         except OSError:
-            status = 0  # refused: a web worker was restarting
+            reply = Reply(0, b"", 1.0)  # refused: a web worker was restarting
         self.tally.timed(time.monotonic() - started)
-        if status == 500:
+        if reply.status == 500:
             self.tally.add(server_errors=1)
-        elif status == 503:
+        elif reply.status == 503:
             self.tally.add(unavailable=1)
-        return status
+        return reply
 
-    def _deliver(self, send: Callable[[], int], accepted: set[int], deadline: float) -> bool:
+    def _deliver(self, send: Callable[[], Reply], accepted: set[int], deadline: float) -> bool:
+        """Send until accepted; a 503 or 429 is sent again after its Retry-After."""
         while time.monotonic() < deadline:
-            status = send()
-            if status in accepted:
+            reply = send()
+            if reply.status in accepted:
                 return True
-            if 400 <= status < 500 and status != 429:
+            if 400 <= reply.status < 500 and reply.status != 429:
                 self.tally.add(refused=1)  # a defect of this script, reported
                 return False
-            time.sleep(1)
+            time.sleep(reply.retry_after)
         return False
 
     def api_answer(self, deadline: float) -> None:
