@@ -16,4 +16,5 @@ fi
 
 export SECRET_KEY="${SECRET_KEY:-test-only-secret}"
 export STATIC_MANIFEST="${STATIC_MANIFEST:-false}"
-exec .venv/bin/python -m pytest "$@"
+# --create-db: a checkout never inherits a test database migrated by another checkout's code.
+exec .venv/bin/python -m pytest --create-db "$@"
