@@ -21,7 +21,15 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(UnscopedAdmin):
-    list_display = ["name", "prefix", "organization", "scope", "last_used_at", "revoked_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "organization",
+        "scope",
+        "rate_limit_per_minute",
+        "last_used_at",
+        "revoked_at",
+    ]
     readonly_fields = ["prefix", "secret_hash"]
 
 

@@ -78,6 +78,13 @@ class ApiKey(TenantModel, TimeStampedModel):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Empty: settings.API_RATE_LIMIT_PER_MINUTE. A busy integration may be given more.
+    rate_limit_per_minute = models.PositiveIntegerField(
+        _("requests per minute"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the site's default limit."),
+    )
 
     is_api_key = True
 

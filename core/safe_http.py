@@ -12,7 +12,8 @@ used, and every call has connect and read timeouts.
 - `validate_public_url(url)` for forms and serializers: early, friendly refusal of URLs that can
   never be sent to (wrong scheme, credentials, internal names and addresses).
 - `post_json(url, payload)` sends; it raises `BlockedAddress` for a refused peer and
-  `OutboundHTTPError` (with `transient`) for anything else that went wrong.
+  `OutboundHTTPError` (with `transient`) for anything else that went wrong. `post_body(url,
+  body)` sends bytes the caller already encoded (and signed), with the same checks.
 
 Settings: `OUTBOUND_HTTP_TIMEOUT_SECONDS` (default 5), `OUTBOUND_ALLOWED_NETWORKS` (CIDRs that are
 allowed although private, e.g. an on-premise chat server; tests allow 127.0.0.1/32) and
@@ -554,7 +555,19 @@ def post_json(
     timeout: float | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> SafeResponse:
-    """POST `payload` as JSON to a user-supplied `url`; return the 2xx answer.
+    """POST `payload` as JSON to a user-supplied `url`; return the 2xx answer (see `post_body`)."""
+    return post_body(url, encode_json(payload), timeout=timeout, headers=headers)
+
+
+def post_body(
+    url: str,
+    body: bytes,
+    *,
+    timeout: float | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> SafeResponse:
+    """POST `body` (JSON bytes, sent exactly as given, so a caller can sign them) to a
+    user-supplied `url`; return the 2xx answer.
 
     `timeout` (seconds; default OUTBOUND_HTTP_TIMEOUT_SECONDS) bounds the connect and each read,
     and the whole call ends after twice that whatever the server does. Redirects are not
@@ -567,7 +580,6 @@ def post_json(
     """
     seconds = _timeout_seconds(timeout)
     _check_url_for_sending(url)
-    body = encode_json(payload)
     request_headers = {
         "Content-Type": "application/json; charset=utf-8",
         "Accept": "*/*",

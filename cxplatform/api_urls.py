@@ -14,9 +14,12 @@ from alerts.api import API_ROUTES as ALERT_ROUTES
 from distribution.api import API_ROUTES as DISTRIBUTION_ROUTES
 from journeys.api import API_ROUTES as JOURNEY_ROUTES
 from metrics import api as metrics_api
+from reports.api import API_ROUTES as REPORT_ROUTES
+from reports.api_sharing import API_ROUTES as SHARING_ROUTES
 from surveys.api import API_ROUTES as SURVEY_ROUTES
 from surveys.import_api import ROUTES as RESPONSE_IMPORT_ROUTES
 from tenancy import api as tenancy_api
+from webhooks.api import API_ROUTES as WEBHOOK_ROUTES
 
 router = SimpleRouter()
 router.register("members", tenancy_api.MembershipViewSet, basename="member")
@@ -29,6 +32,10 @@ for prefix, viewset, basename in [
 ]:
     router.register(prefix, viewset, basename=basename)
 for prefix, viewset, basename in ALERT_ROUTES:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in WEBHOOK_ROUTES:
+    router.register(prefix, viewset, basename=basename)
+for prefix, viewset, basename in [*REPORT_ROUTES, *SHARING_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 org_patterns = [

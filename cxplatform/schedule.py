@@ -78,4 +78,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "reports.tasks.sweep_exports",
         "schedule": crontab(minute=47),
     },
+    # Webhooks: due deliveries (first attempts whose task was lost, retries, replays), and
+    # events, deliveries and attempts past their 30 days.
+    "webhooks-sweep-deliveries": {
+        "task": "webhooks.tasks.sweep_webhook_deliveries",
+        "schedule": 5.0,
+    },
+    "webhooks-purge-history": {
+        "task": "webhooks.tasks.purge_webhook_history",
+        "schedule": crontab(minute=27, hour=3),
+    },
 }

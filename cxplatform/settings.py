@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from cxplatform.api_docs import TAGS as API_TAGS
 from cxplatform.schedule import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "metrics",
     "alerts",
     "reports",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -259,6 +261,7 @@ CELERY_TASK_ROUTES = {
     "alerts.*": {"queue": "notifications"},
     "reports.tasks.send_digest": {"queue": "notifications"},
     "distribution.tasks.send_*": {"queue": "notifications"},
+    "webhooks.*": {"queue": "notifications"},
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
@@ -286,12 +289,17 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.FilterBackend"],
+    # Requests per minute per API key (or signed-in user), counted in Redis: core/throttling.py.
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.ApiRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "core.api.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# The default limit of an API key (ApiKey.rate_limit_per_minute overrides it) and of a signed-in
+# user's calls to the API from the browser.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "cxplatform API",
     "DESCRIPTION": (
@@ -306,6 +314,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The resources, described and in reading order (an operation's tag comes from its view).
+    "TAGS": API_TAGS,
     # Choice sets that share a field name ("status", "kind", "metric") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "AlertRuleKindEnum": "alerts.enums.RuleKind",
@@ -317,6 +327,9 @@ SPECTACULAR_SETTINGS = {
         "ImprovementStatusEnum": "alerts.enums.ImprovementStatus",
         "CampaignChannelEnum": "distribution.enums.CampaignChannel",
         "ResponseChannelEnum": "surveys.enums.Channel",
+        "WebhookEventTypeEnum": "webhooks.enums.EventType",
+        "WebhookDeliveryStatusEnum": "webhooks.enums.DeliveryStatus",
+        "LanguageEnum": "tenancy.enums.Language",
     },
 }
 

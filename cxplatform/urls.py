@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("distribution.urls")),
     path("", include("alerts.urls")),
+    path("", include("webhooks.urls")),
 ]
 
 handler400 = "core.api.bad_request"

@@ -31,7 +31,28 @@ def contact_list(
     Email and phone are normalised the way they are stored, so `040 123 4567` finds
     `+358401234567`.
     """
-    contacts = Contact.objects.filter(organization=organization)
+    return contacts_filter(
+        Contact.objects.filter(organization=organization),
+        search=search,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        attributes=attributes,
+        segment=segment,
+    )
+
+
+def contacts_filter(
+    contacts: QuerySet[Contact],
+    *,
+    search: str = "",
+    email: str = "",
+    phone: str = "",
+    external_id: str = "",
+    attributes: dict[str, str] | None = None,
+    segment: Segment | None = None,
+) -> QuerySet[Contact]:
+    """`contacts` narrowed by the contact list's filters (see contact_list)."""
     if search := search.strip():
         contacts = contacts.filter(
             Q(name__icontains=search)

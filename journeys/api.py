@@ -186,7 +186,7 @@ class TouchpointSerializer(serializers.Serializer):
     archived = serializers.BooleanField(
         source="is_archived", required=False, help_text="Archive (true) or restore (false)."
     )
-    archived_at = serializers.DateTimeField(read_only=True)
+    archived_at = serializers.DateTimeField(read_only=True, allow_null=True)
     measurement_plan = NestedMeasurementPlanSerializer(
         source="measurement_plans", many=True, read_only=True
     )

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -148,6 +148,7 @@ class MetricQuerySerializer(serializers.Serializer):
         )
 
 
+@extend_schema(tags=["Metrics"])
 class MetricSeriesAPI(OrganizationAPIView):
     """Scores per day, week or month with n, 95 % interval and flags, the total, and the change
     against the equally long range before (significance by a two-sample z test). Read from rollups."""
@@ -196,17 +197,27 @@ class KpiSerializer(serializers.Serializer):
     p_value = serializers.FloatField(allow_null=True)
 
 
+class KpiQuerySerializer(serializers.Serializer):
+    journey = serializers.CharField(
+        required=False, help_text="A journey's id (jny_...): only its touchpoints."
+    )
+
+
+class KpiListSerializer(serializers.Serializer):
+    results = KpiSerializer(many=True)
+
+
+@extend_schema(tags=["KPIs"])
 class KpiListAPI(OrganizationAPIView):
     """Every planned metric of every touchpoint: current value, baseline, target and status."""
 
     policy = policies.METRICS
 
-    @extend_schema(
-        parameters=[OpenApiParameter("journey", str, required=False)],
-        responses=KpiSerializer(many=True),
-    )
+    @extend_schema(parameters=[KpiQuerySerializer], responses=KpiListSerializer)
     def get(self, request, org_slug: str):
+        query = KpiQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         rows = kpis.kpi_list(
-            organization=self.organization, journey_public_id=request.query_params.get("journey")
+            organization=self.organization, journey_public_id=query.validated_data.get("journey")
         )
         return Response({"results": KpiSerializer(rows, many=True).data})

@@ -241,9 +241,10 @@ def digest_create(
     dashboard_public_id: str,
     cadence: str,
     recipients: list[Membership],
+    is_active: bool = True,
 ) -> Digest:
-    """A new active digest; audited. Raises ApplicationError for a dashboard or recipients
-    outside the organization."""
+    """A new digest, active unless told otherwise; audited. Raises ApplicationError for a
+    dashboard or recipients outside the organization."""
     _check_dashboard(organization, dashboard_type, dashboard_public_id)
     _check_recipients(organization, recipients)
     digest = Digest.objects.create(
@@ -252,6 +253,7 @@ def digest_create(
         dashboard_type=dashboard_type,
         dashboard_public_id=dashboard_public_id,
         cadence=Cadence(cadence),
+        is_active=is_active,
     )
     _set_recipients(organization, digest, recipients)
     activity_record(
@@ -259,7 +261,7 @@ def digest_create(
         actor=actor,
         action="reports.digest.created",
         target=digest,
-        data={"cadence": digest.cadence, "recipients": len(recipients)},
+        data={"cadence": digest.cadence, "recipients": len(recipients), "active": is_active},
     )
     return digest
 
@@ -372,7 +374,9 @@ def access_digest(*, organization, public_id: str) -> Digest:
                 "recipients",
                 queryset=DigestRecipient.objects.filter(
                     organization=organization, membership__organization=organization
-                ).select_related("membership"),
+                )
+                .select_related("membership")
+                .order_by("membership__user__email"),
             )
         )
         .first()

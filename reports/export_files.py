@@ -1,4 +1,5 @@
-"""Building an export file: columns, rows read in keyset pages, and the CSV and XLSX writers.
+"""Building an export file: columns, rows read in keyset pages, and the CSV, XLSX and JSON Lines
+writers.
 
 Read-only: `export_write()` turns a queryset of responses into a file, with three queries for the
 columns and three per page of `BATCH_SIZE` rows (responses, answers, contacts), whatever the
@@ -8,6 +9,7 @@ number of rows, and no server-side cursor. `reports.exports` decides where the f
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ CHOICE_SEPARATOR = "; "
 CONTENT_TYPES = {
     ExportFormat.CSV: "text/csv; charset=utf-8",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.JSONL: "application/jsonl",
 }
 FIXED_COLUMNS = [
     "response_id",
@@ -340,7 +343,39 @@ class XlsxWriter:
         self.book.save(self.out)
 
 
-WRITERS = {ExportFormat.CSV: CsvWriter, ExportFormat.XLSX: XlsxWriter}
+class JsonLinesWriter:
+    """One JSON object per line (https://jsonlines.org/), UTF-8, keys in the column order.
+    Scores are JSON integers and a missing value is null; nothing is neutralised, since no
+    spreadsheet runs these files."""
+
+    def __init__(self, out: IO[bytes], columns: list[str]):
+        self.out = out
+        self.columns = columns
+
+    @staticmethod
+    def _value(value: Any) -> Any:
+        if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+            return None
+        if hasattr(value, "item"):  # numpy scalars
+            return value.item()
+        return value
+
+    def write(self, frame: pd.DataFrame) -> None:
+        lines = []
+        for row in frame.itertuples(index=False, name=None):
+            record = dict(zip(self.columns, map(self._value, row), strict=True))
+            lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self.out.write("".join(lines).encode())
+
+    def close(self) -> None:
+        pass
+
+
+WRITERS = {
+    ExportFormat.CSV: CsvWriter,
+    ExportFormat.XLSX: XlsxWriter,
+    ExportFormat.JSONL: JsonLinesWriter,
+}
 
 
 def export_write(

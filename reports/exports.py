@@ -159,6 +159,24 @@ def export_start(
     )
 
 
+def export_job_start(
+    *, actor, organization, filters: ReportFilters, export_format: str, contact_details: bool
+) -> ExportJob:
+    """Export the responses these filters choose as a job whatever their number (the API's
+    clients poll it and download the file): see `export_job_create`. Raises ApplicationError
+    without the EXPORT permission."""
+    if actor is None or not actor.can(Permission.EXPORT):
+        raise ApplicationError(_("You may not export responses."), code="permission_denied")
+    return export_job_create(
+        actor=actor,
+        organization=organization,
+        params=frozen_params(filters),
+        export_format=ExportFormat(export_format),
+        contact_details=_may_see_contact_details(actor, contact_details),
+        total=response_queryset(organization=organization, filters=filters).count(),
+    )
+
+
 @transaction.atomic
 def export_job_create(
     *, actor, organization, params: dict, export_format: str, contact_details: bool, total: int

@@ -41,6 +41,7 @@ class DashboardType(models.TextChoices):
 class ExportFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     XLSX = "xlsx", _("Excel (XLSX)")
+    JSONL = "jsonl", _("JSON Lines")
 
 
 class ExportStatus(models.TextChoices):
@@ -75,7 +76,7 @@ class ExportJob(TenantModel, TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    format = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices)
+    format = models.CharField(_("format"), max_length=5, choices=ExportFormat.choices)
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     include_contact_details = models.BooleanField(_("contact email and phone"), default=False)
     status = models.CharField(

@@ -75,8 +75,8 @@ def share_link_create(
     today: date | None = None,
 ) -> CreatedShareLink:
     """A new share link and its directory handle; audited. Raises ApplicationError without the
-    EXPORT permission, for a dashboard outside the organization or an expiry not within a year."""
-    if actor is None or not actor.can(Permission.EXPORT):
+    SHARE permission, for a dashboard outside the organization or an expiry not within a year."""
+    if actor is None or not actor.can(Permission.SHARE):
         raise ApplicationError(_("You may not share dashboards."), code="permission_denied")
     if (
         resolve_dashboard(

@@ -3,6 +3,7 @@
 API_ROUTES is registered under /api/v1/orgs/<org_slug>/ by cxplatform.api_urls.
 """
 
+import django_filters
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -18,9 +19,10 @@ from rest_framework.response import Response as APIResponse
 
 from core.exceptions import ApplicationError
 from core.idempotency import IdempotentCreateMixin, idempotent
+from core.schema import NULLABLE_STR
 from core.scoping import no_rows
 from surveys import selectors, services
-from surveys.enums import QuestionType
+from surveys.enums import QuestionType, SurveyStatus
 from surveys.models import Question, Survey, SurveyVersion
 from surveys.response_api import ROUTES as RESPONSE_ROUTES
 from surveys.response_api import AnswerSerializer  # noqa: F401 (distribution.services reads answers alike)
@@ -105,12 +107,20 @@ class SurveySerializer(serializers.Serializer):
     def get_link_url(self, survey: Survey) -> str:
         return f"/s/{survey.link_slug}/"
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_current_version(self, survey: Survey) -> str | None:
         return survey.current_version.public_id if survey.current_version_id else None
 
 
 # --- surveys ---
+
+
+class SurveyFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=SurveyStatus.choices)
+
+    class Meta:
+        model = Survey
+        fields = ["status"]
 
 
 @extend_schema(tags=["Surveys"])
@@ -129,13 +139,12 @@ class SurveyViewSet(
 
     policy = policies.SURVEYS
     serializer_class = SurveySerializer
+    filterset_class = SurveyFilterSet
 
     def get_queryset(self):
         if self.schema_only:
             return no_rows(Survey)
-        return selectors.survey_list(
-            organization=self.organization, status=self.request.query_params.get("status")
-        )
+        return selectors.survey_list(organization=self.organization)
 
     def get_object(self):
         return selectors.access_survey(

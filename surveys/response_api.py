@@ -9,8 +9,9 @@ The request body is checked by hand against the serializers below, which documen
 serializers cost more per response than saving it.
 """
 
+import django_filters
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,6 +27,7 @@ from rest_framework.response import Response as APIResponse
 
 from core.api import CursorPagination, flatten_errors
 from core.exceptions import ApplicationError
+from core.filters import MomentFilter, OrganizationFilterSet, public_id_filter
 from core.idempotency import (
     HEADER,
     IdempotencyClaim,
@@ -356,42 +358,27 @@ class ResponsePagination(CursorPagination):
     ordering = ("-submitted_at", "-id")
 
 
-def _moment(value: str, field: str, organization, end_of_day: bool = False):
-    try:  # a well-formed but impossible date or time (2026-02-30) raises ValueError
-        parsed = parse_datetime(value)
-        if parsed is None and (day := parse_date(value)) is not None:
-            parsed = timezone.datetime.combine(day, timezone.datetime.min.time())
-            if end_of_day:
-                parsed += timezone.timedelta(days=1)
-    except (ValueError, OverflowError):  # 9999-12-31 + one day overflows
-        parsed = None
-    if parsed is None:
-        raise ApplicationError(
-            "Use an ISO 8601 date or time.", code="invalid_filter", extra={"field": field}
-        )
-    return timezone.make_aware(parsed, organization.zone) if timezone.is_naive(parsed) else parsed
+class ResponseFilterSet(OrganizationFilterSet):
+    survey = public_id_filter(Survey, "A survey's id (srv_...).")
+    touchpoint = public_id_filter(Touchpoint, "A touchpoint's id (tp_...).")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    submitted_after = MomentFilter(
+        field_name="submitted_at",
+        label="ISO 8601 time or date (inclusive; dates in the organization's time zone).",
+    )
+    submitted_before = MomentFilter(
+        field_name="submitted_at",
+        before=True,
+        label="ISO 8601 time (exclusive) or date (that whole day included).",
+    )
 
-
-RESPONSE_FILTERS = [
-    OpenApiParameter("survey", OpenApiTypes.STR, description="A survey id (srv_...)."),
-    OpenApiParameter("touchpoint", OpenApiTypes.STR, description="A touchpoint id (tp_...)."),
-    OpenApiParameter("channel", OpenApiTypes.STR, enum=Channel.values),
-    OpenApiParameter(
-        "submitted_after",
-        OpenApiTypes.STR,
-        description="ISO 8601 time or date (inclusive; dates in the organization's time zone).",
-    ),
-    OpenApiParameter(
-        "submitted_before",
-        OpenApiTypes.STR,
-        description="ISO 8601 time (exclusive) or date (that whole day included).",
-    ),
-]
+    class Meta:
+        model = Response
+        fields = ["survey", "touchpoint", "channel", "submitted_after", "submitted_before"]
 
 
 @extend_schema(tags=["Responses"])
 @extend_schema_view(
-    list=extend_schema(parameters=RESPONSE_FILTERS),
     create=extend_schema(
         request=ResponseCreateSerializer,
         responses={201: ResponseSerializer, 200: ResponseSerializer},
@@ -410,6 +397,7 @@ class ResponseViewSet(
     policy = policies.RESPONSES
     serializer_class = ResponseSerializer
     pagination_class = ResponsePagination
+    filterset_class = ResponseFilterSet
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -419,30 +407,7 @@ class ResponseViewSet(
     def get_queryset(self):
         if self.schema_only:
             return no_rows(Response)
-        params = self.request.query_params
-        survey = touchpoint = None
-        if params.get("survey"):
-            survey = Survey.objects.filter(public_id=params["survey"]).first()
-            if survey is None:
-                raise ApplicationError(
-                    "No such survey.", code="invalid_filter", extra={"field": "survey"}
-                )
-        if params.get("touchpoint"):
-            touchpoint = touchpoint_from_id(self.organization, params["touchpoint"])
-        return selectors.response_list(
-            organization=self.organization,
-            survey=survey,
-            touchpoint=touchpoint,
-            channel=params.get("channel") or None,
-            submitted_after=_moment(params["submitted_after"], "submitted_after", self.organization)
-            if params.get("submitted_after")
-            else None,
-            submitted_before=_moment(
-                params["submitted_before"], "submitted_before", self.organization, end_of_day=True
-            )
-            if params.get("submitted_before")
-            else None,
-        )
+        return selectors.response_list(organization=self.organization)
 
     def get_object(self):
         return selectors.access_response(

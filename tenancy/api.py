@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from core.models import ActivityLog
 from core.scoping import no_rows
+from core.throttling import rate_limit_headers
 from tenancy import policies
 from tenancy.actors import Actor
 from tenancy.models import Membership
@@ -51,6 +52,11 @@ class OrganizationAPIMixin:
         needed = self.policy.read if request.method in SAFE_METHODS else self.policy.write
         if not self.actor.can(needed):
             raise exceptions.PermissionDenied("Your role or API key may not do this.")
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        rate_limit_headers(request, response)
+        return response
 
     def _resolve_actor(self, request) -> Actor:
         organization = self.organization

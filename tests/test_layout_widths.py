@@ -29,6 +29,9 @@ from tenancy.actors import Actor
 from tenancy.enums import Role
 from tenancy.scoping import tenant_scope
 from tenancy.services import membership_add, organization_create
+from webhooks.enums import EventType
+from webhooks.models import WebhookDelivery, WebhookEvent
+from webhooks.services import endpoint_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -163,6 +166,23 @@ def seeded(transactional_db) -> dict[str, str]:
         case = Case.objects.order_by("id").first()
         alert = Alert.objects.order_by("id").first()
         rule = AlertRule.objects.order_by("id").first()
+        endpoint = endpoint_create(
+            actor=actor,
+            organization=organization,
+            url="https://hooks.customer-experience.example/integrations/cxplatform/webhooks",
+            events=list(EventType.values),
+            description="Our CRM's intake of feedback events",
+        )
+        WebhookDelivery.objects.create(
+            organization=organization,
+            endpoint=endpoint,
+            event=WebhookEvent.objects.create(organization=organization, type="case.updated"),
+            status="failed",
+            attempts=3,
+            last_status_code=503,
+            last_latency_ms=15000,
+            last_response_excerpt="<html><body>Service temporarily unavailable" + "." * 900,
+        )
     o = "/o/layout/"
     return {
         "overview": o,
@@ -175,6 +195,9 @@ def seeded(transactional_db) -> dict[str, str]:
         "response": f"{o}reports/responses/{response.public_id}/",
         "members": f"{o}members/",
         "API keys": f"{o}api-keys/",
+        "webhooks": f"{o}webhooks/",
+        "new webhook endpoint": f"{o}webhooks/new/",
+        "webhook endpoint": f"{o}webhooks/{endpoint.public_id}/",
         "campaigns": f"{o}campaigns/",
         "campaign": f"{o}campaigns/{campaign.public_id}/",
         "campaign results": f"{o}reports/campaigns/{campaign.public_id}/",

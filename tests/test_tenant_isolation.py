@@ -26,6 +26,7 @@ from tests.distribution.factories import ContactFactory, SegmentFactory
 from tests.factories import make_api_key
 from tests.journeys.factories import MeasurementPlanFactory
 from tests.surveys.factories import make_survey
+from webhooks.models import WebhookEndpoint, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +142,10 @@ def acme_objects(org, personas):
     share_link = ShareLink.all_objects.create(
         organization=org, token_hash="1" * 64, expires_at=in_a_week
     )
+    endpoint = WebhookEndpoint.all_objects.create(
+        organization=org, url="https://hooks.example.com/", events=["case.created"], secret="x"
+    )
+    event = WebhookEvent.all_objects.create(organization=org, type="case.created")
     return {
         "alert-rules": rule.public_id,
         "rules": rule.public_id,
@@ -168,6 +173,8 @@ def acme_objects(org, personas):
         "segments": SegmentFactory(organization=org).public_id,
         "members": Membership.all_objects.get(organization=org, user=personas.viewer).public_id,
         "api-keys": key.public_id,
+        "webhooks": endpoint.public_id,
+        "events": event.public_id,
     }
 
 

@@ -1,6 +1,6 @@
 """The organization's case settings (a singleton): service levels, working hours, who gets what."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -12,6 +12,13 @@ from tenancy import policies
 from tenancy.api import OrganizationViewSet
 
 CASE_SETTINGS_TAG = "Case settings"
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "08:00:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the organization's time zone: no offset, so not an RFC 3339 `time`."""
 
 
 class CaseSettingsSerializer(serializers.Serializer):
@@ -34,8 +41,8 @@ class CaseSettingsSerializer(serializers.Serializer):
         required=False,
         help_text="Working days, 0 = Monday.",
     )
-    day_start = serializers.TimeField(required=False)
-    day_end = serializers.TimeField(required=False)
+    day_start = LocalTimeField(required=False)
+    day_end = LocalTimeField(required=False)
     sla_hours = serializers.DictField(
         child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
         required=False,

@@ -2,7 +2,6 @@
 
 from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -14,6 +13,7 @@ from alerts.enums import CaseEventKind, CaseStatus, ContactMethod, ContactOutcom
 from alerts.models import Case, CaseEvent, ImprovementItem, RootCause
 from alerts.services import cases as case_services
 from core.idempotency import idempotent
+from core.schema import NULLABLE_STR
 from core.scoping import no_rows
 from distribution.models import Contact
 from journeys.models import Touchpoint
@@ -36,7 +36,7 @@ class CaseEventSerializer(serializers.Serializer):
     )
     created_at = serializers.DateTimeField(read_only=True)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_actor(self, event: CaseEvent) -> str | None:
         return public_id(event.actor)
 
@@ -57,44 +57,44 @@ class CaseSerializer(serializers.Serializer):
     root_cause = serializers.SerializerMethodField()
     controllable = serializers.BooleanField(read_only=True, allow_null=True)
     action_taken = serializers.CharField(read_only=True)
-    first_contact_due = serializers.DateTimeField(read_only=True)
-    resolution_due = serializers.DateTimeField(read_only=True)
-    first_contacted_at = serializers.DateTimeField(read_only=True)
-    resolved_at = serializers.DateTimeField(read_only=True)
-    closed_at = serializers.DateTimeField(read_only=True)
+    first_contact_due = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolution_due = serializers.DateTimeField(read_only=True, allow_null=True)
+    first_contacted_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_assignee(self, case: Case) -> str | None:
         return public_id(case.assignee)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_assignee_email(self, case: Case) -> str | None:
         return case.assignee.email if case.assignee is not None else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_touchpoint(self, case: Case) -> str | None:
         return public_id(case.touchpoint)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_contact(self, case: Case) -> str | None:
         return public_id(case.contact)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_response(self, case: Case) -> str | None:
         return public_id(case.response)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_alert(self, case: Case) -> str | None:
         return public_id(case.alert)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_improvement(self, case: Case) -> str | None:
         return public_id(case.improvement)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_root_cause(self, case: Case) -> str | None:
         return public_id(case.root_cause)
 

@@ -1,7 +1,6 @@
 """Alert rules (CRUD and the 30-day preview) and the alerts they raised (read only)."""
 
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
@@ -21,6 +20,7 @@ from alerts.models import Alert, AlertRule, Case
 from alerts.preview import rule_preview
 from alerts.services import rules as rule_services
 from core.idempotency import IdempotentCreateMixin
+from core.schema import NULLABLE_STR
 from core.scoping import no_rows
 from journeys.models import Journey, Touchpoint
 from surveys.models import Survey
@@ -214,29 +214,29 @@ class AlertSerializer(serializers.Serializer):
         "reference, p value and interval of the window that fired.",
     )
     created_at = serializers.DateTimeField(read_only=True)
-    resolved_at = serializers.DateTimeField(read_only=True)
+    resolved_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_rule(self, alert: Alert) -> str | None:
         return public_id(alert.rule)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_rule_name(self, alert: Alert) -> str | None:
         return alert.rule.name if alert.rule is not None else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_touchpoint(self, alert: Alert) -> str | None:
         return public_id(alert.touchpoint)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_survey(self, alert: Alert) -> str | None:
         return public_id(alert.survey)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_response(self, alert: Alert) -> str | None:
         return public_id(alert.response)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STR)
     def get_case(self, alert: Alert) -> str | None:
         """The follow-up case (cas_...), if the rule opened one."""
         return getattr(alert, "case_public_id", None)

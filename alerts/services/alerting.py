@@ -33,6 +33,8 @@ from alerts.services.cases import case_open_for_alert
 from core.tasks import enqueue_on_commit
 from journeys.models import Touchpoint
 from surveys.models import Response, Survey
+from webhooks.enums import EventType
+from webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +119,37 @@ def _raise_for_response(rule: AlertRule, facts: ResponseFacts) -> Alert | None:
             response=response,
             evidence={"answers": matches, "channel": response.channel},
         )
+        _announce(alert)
         case = _case_for(rule, alert, facts)
         _notify(rule, alert, case)
         recovery = recovery_notification(rule=rule, alert=alert, case=case, facts=facts)
         if recovery is not None:
             _enqueue_send(recovery)
     return alert
+
+
+def _announce(alert: Alert) -> None:
+    event_emit(
+        organization=alert.organization_id,
+        type=EventType.ALERT_CREATED,
+        data=lambda: _alert_webhook_data(alert),
+    )
+
+
+def _alert_webhook_data(alert: Alert) -> dict:
+    """The `data` of an `alert.created` webhook event (docs/webhooks.md)."""
+    return {
+        "id": alert.public_id,
+        "rule": alert.rule.public_id if alert.rule_id else None,
+        "kind": alert.kind,
+        "priority": alert.priority,
+        "title": alert.title,
+        "touchpoint": alert.touchpoint.public_id if alert.touchpoint_id else None,
+        "survey": alert.survey.public_id if alert.survey_id else None,
+        "response": alert.response.public_id if alert.response_id else None,
+        "evidence": alert.evidence,
+        "created_at": alert.created_at.isoformat(),
+    }
 
 
 def _response_alert_title(rule: AlertRule, facts: ResponseFacts, matches: list[dict]) -> str:
@@ -248,6 +275,7 @@ def aggregate_check(*, rule: AlertRule, scope: Scope, now=None) -> Alert | None:
             evidence=result.evidence,
             created_at=now,
         )
+        _announce(alert)
         case = _case_for(rule, alert, None)
         _notify(rule, alert, case)
     return alert

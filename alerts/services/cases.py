@@ -26,7 +26,10 @@ from alerts.models import Alert, Case, CaseEvent, CaseSettings, ImprovementItem,
 from alerts.service_levels import case_settings_get, due_times
 from core.exceptions import ApplicationError
 from core.services import Actor, activity_record
+from distribution.services.events import contact_webhook_data
 from tenancy.models import Membership, Organization
+from webhooks.enums import EventType
+from webhooks.services import event_emit
 
 
 def _event(case: Case, *, kind: str, actor: Actor | None, text: str = "", **data: Any) -> None:
@@ -78,13 +81,56 @@ def _case_insert(*, organization: Organization, opened_at: datetime, **fields) -
         fields["assignee"] = case_assignee_for(
             organization=organization, touchpoint=fields.get("touchpoint"), settings=settings
         )
-    return Case.objects.create(
+    case = Case.objects.create(
         organization=organization,
         number=number,
         first_contact_due=first_contact_due,
         resolution_due=resolution_due,
         **fields,
     )
+    _announce(case, EventType.CASE_CREATED)
+    return case
+
+
+def _announce(case: Case, type: str, changes: tuple[str, ...] = ()) -> None:
+    """Emit `case.created` or `case.updated` (with what changed) in the change's transaction."""
+    event_emit(
+        organization=case.organization_id,
+        type=type,
+        data=lambda: _case_webhook_data(case, changes),
+    )
+
+
+def _moment(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _case_webhook_data(case: Case, changes: tuple[str, ...]) -> dict:
+    """The `data` of a `case.created` / `case.updated` webhook event (docs/webhooks.md)."""
+    contact = case.contact if case.contact_id else None
+    data = {
+        "id": case.public_id,
+        "number": case.number,
+        "title": case.title,
+        "status": case.status,
+        "priority": case.priority,
+        "alert": case.alert.public_id if case.alert_id else None,
+        "response": case.response.public_id if case.response_id else None,
+        "touchpoint": case.touchpoint.public_id if case.touchpoint_id else None,
+        "assignee": case.assignee.public_id if case.assignee_id else None,
+        "contact": contact_webhook_data(contact) if contact is not None else None,
+        "root_cause": case.root_cause.public_id if case.root_cause_id else None,
+        "first_contact_due": _moment(case.first_contact_due),
+        "resolution_due": _moment(case.resolution_due),
+        "first_contacted_at": _moment(case.first_contacted_at),
+        "resolved_at": _moment(case.resolved_at),
+        "closed_at": _moment(case.closed_at),
+        "created_at": _moment(case.created_at),
+        "updated_at": _moment(case.updated_at),
+    }
+    if changes:
+        data["changes"] = list(changes)
+    return data
 
 
 def case_open_for_alert(*, alert: Alert, contact=None, opened_at: datetime | None = None) -> Case:
@@ -169,6 +215,7 @@ def case_assign(*, actor: Actor, case: Case, assignee) -> Case:
             actor=actor,
             assignee=assignee.email if assignee else "",
         )
+        _announce(case, EventType.CASE_UPDATED, ("assignee",))
         activity_record(
             organization=case.organization,
             actor=actor,
@@ -242,6 +289,7 @@ def case_change_status(
                 organization_id=case.organization_id, pk=case.alert_id, status=AlertStatus.OPEN
             ).update(status=AlertStatus.RESOLVED, resolved_at=now)
         _event(case, kind=CaseEventKind.STATUS, actor=actor, text=note, old=current, new=status)
+        _announce(case, EventType.CASE_UPDATED, ("status",))
         activity_record(
             organization=case.organization,
             actor=actor,
@@ -281,6 +329,7 @@ def case_add_note(*, actor: Actor, case: Case, text: str) -> CaseEvent:
     with transaction.atomic():
         _event(case, kind=CaseEventKind.NOTE, actor=actor, text=text[:5000])
         case.save(update_fields=["updated_at"])
+        _announce(case, EventType.CASE_UPDATED, ("note",))
     return CaseEvent.objects.filter(organization_id=case.organization_id, case=case).last()
 
 
@@ -326,6 +375,7 @@ def case_record_contact(
             outcome=outcome,
             contacted_at=contacted_at.isoformat(),
         )
+        _announce(case, EventType.CASE_UPDATED, ("customer_contacted",))
         activity_record(
             organization=case.organization,
             actor=actor,
@@ -348,4 +398,5 @@ def case_link_improvement(*, actor: Actor, case: Case, improvement: ImprovementI
             improvement=improvement.public_id if improvement else "",
             title=improvement.title if improvement else "",
         )
+        _announce(case, EventType.CASE_UPDATED, ("improvement",))
     return case

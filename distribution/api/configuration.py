@@ -1,12 +1,12 @@
 """DRF views of the sending settings (a singleton) and the surveys' invitation email texts."""
 
+import django_filters
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
-from core.exceptions import ApplicationError
+from core.filters import public_id_filter
 from core.idempotency import IdempotentCreateMixin
 from core.scoping import no_rows
 from distribution.models import SurveyEmailTemplate
@@ -121,12 +121,17 @@ class EmailTemplateTextsSerializer(serializers.Serializer):
     )
 
 
+class EmailTemplateFilterSet(django_filters.FilterSet):
+    survey = public_id_filter(Survey, "A survey's id (srv_...).")
+
+    class Meta:
+        model = SurveyEmailTemplate
+        fields = ["survey"]
+
+
 @extend_schema(tags=["Email templates"])
 @extend_schema_view(
     list=extend_schema(
-        parameters=[
-            OpenApiParameter("survey", OpenApiTypes.STR, description="A survey's id (srv_...).")
-        ],
         description="Texts that replace the defaults; a language without one uses the default "
         "subject and introduction.",
     ),
@@ -149,22 +154,12 @@ class EmailTemplateViewSet(
 
     policy = policies.CONTACTS
     serializer_class = EmailTemplateSerializer
+    filterset_class = EmailTemplateFilterSet
 
     def get_queryset(self):
         if self.schema_only:
             return no_rows(SurveyEmailTemplate)
-        survey = None
-        if self.request.query_params.get("survey"):
-            survey = Survey.objects.filter(
-                organization=self.organization, public_id=self.request.query_params["survey"]
-            ).first()
-            if survey is None:
-                raise ApplicationError(
-                    "No such survey.", code="invalid_filter", extra={"field": "survey"}
-                )
-        return configuration.survey_email_template_list(
-            organization=self.organization, survey=survey
-        )
+        return configuration.survey_email_template_list(organization=self.organization)
 
     def get_object(self):
         return configuration.access_survey_email_template(

@@ -1,5 +1,6 @@
 """DRF views of contacts."""
 
+import django_filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -11,12 +12,12 @@ from rest_framework import exceptions, mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.exceptions import ApplicationError
+from core.filters import OrganizationFilterSet, public_id_filter
 from core.idempotency import IdempotentCreateMixin
 from core.scoping import no_rows
 from distribution import selectors, services
 from distribution.enums import Channel, ConsentSource
-from distribution.models import Contact
+from distribution.models import Contact, Segment
 from tenancy import policies
 from tenancy.api import OrganizationViewSet
 
@@ -80,23 +81,50 @@ class ContactSerializer(serializers.Serializer):
         return [channel for channel in Channel.values if contact.is_reachable_by(channel)]
 
 
-CONTACT_FILTERS = [
-    OpenApiParameter("email", OpenApiTypes.STR, description="Exact email (normalised)."),
-    OpenApiParameter("phone", OpenApiTypes.STR, description="Phone, any format (normalised)."),
-    OpenApiParameter("external_id", OpenApiTypes.STR),
-    OpenApiParameter("segment", OpenApiTypes.STR, description="A segment's id (seg_...)."),
-    OpenApiParameter("search", OpenApiTypes.STR, description="Name, email, phone or external id."),
-    OpenApiParameter(
-        "attr.<name>",
-        OpenApiTypes.STR,
-        description="Attribute equals value, e.g. attr.plan=gold (repeat for several).",
-    ),
-]
+class ContactFilterSet(OrganizationFilterSet):
+    """The contact list's filters; `attr.<name>=value` parameters (any number) narrow by
+    attributes and are read in filter_queryset, since their names are the organization's own."""
+
+    email = django_filters.CharFilter(label="Exact email (normalised).", method="_none")
+    phone = django_filters.CharFilter(label="Phone, any format (normalised).", method="_none")
+    external_id = django_filters.CharFilter(method="_none")
+    segment = public_id_filter(Segment, "A segment's id (seg_...).", method="_none")
+    search = django_filters.CharFilter(label="Name, email, phone or external id.", method="_none")
+
+    class Meta:
+        model = Contact
+        fields = ["email", "phone", "external_id", "segment", "search"]
+
+    def _none(self, queryset, name, value):
+        return queryset  # applied together in filter_queryset
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return selectors.contacts_filter(
+            queryset,
+            search=data.get("search") or "",
+            email=data.get("email") or "",
+            phone=data.get("phone") or "",
+            external_id=data.get("external_id") or "",
+            attributes={
+                key[len(ATTRIBUTE_PARAM) :]: value
+                for key, value in self.data.items()
+                if key.startswith(ATTRIBUTE_PARAM)
+            },
+            segment=data.get("segment"),
+        )
+
+
+ATTRIBUTE_FILTER = OpenApiParameter(
+    "attr.<name>",
+    OpenApiTypes.STR,
+    description="Attribute equals value, e.g. attr.plan=gold (repeat for several).",
+)
 
 
 @extend_schema(tags=["Contacts"])
 @extend_schema_view(
-    list=extend_schema(parameters=CONTACT_FILTERS),
+    list=extend_schema(parameters=[ATTRIBUTE_FILTER]),
     destroy=extend_schema(description="Erase the contact and their personal data (GDPR)."),
 )
 class ContactViewSet(
@@ -112,35 +140,12 @@ class ContactViewSet(
 
     policy = policies.CONTACTS
     serializer_class = ContactSerializer
+    filterset_class = ContactFilterSet
 
     def get_queryset(self):
         if self.schema_only:
             return no_rows(Contact)
-        params = self.request.query_params
-        segment = None
-        if params.get("segment"):
-            segment = (
-                selectors.segment_list(organization=self.organization)
-                .filter(public_id=params["segment"])
-                .first()
-            )
-            if segment is None:
-                raise ApplicationError(
-                    "No such segment.", code="invalid_filter", extra={"field": "segment"}
-                )
-        return selectors.contact_list(
-            organization=self.organization,
-            search=params.get("search", ""),
-            email=params.get("email", ""),
-            phone=params.get("phone", ""),
-            external_id=params.get("external_id", ""),
-            attributes={
-                key[len(ATTRIBUTE_PARAM) :]: value
-                for key, value in params.items()
-                if key.startswith(ATTRIBUTE_PARAM)
-            },
-            segment=segment,
-        )
+        return selectors.contact_list(organization=self.organization)
 
     def get_object(self):
         return selectors.access_contact(

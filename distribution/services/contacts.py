@@ -19,9 +19,12 @@ from distribution.normalize import (
     normalize_phone,
 )
 from distribution.selectors import contact_activity, contact_invitations, contact_responses
+from distribution.services.events import contact_webhook_data
 from distribution.services.invitations import unlink_contact
 from surveys.api import AnswerSerializer
 from tenancy.actors import Actor
+from webhooks.enums import EventType
+from webhooks.services import event_emit
 
 PROFILE_FIELDS = ("external_id", "name", "email", "phone", "preferred_language", "attributes")
 CONSENT_FIELDS = ("email_consent", "sms_consent")
@@ -222,7 +225,24 @@ def contact_update(
         target=contact,
         data={"fields": changed, "source": consent_source},
     )
+    for channel in Channel.values:
+        if f"{channel}_opted_out" in changed and changes[f"{channel}_opted_out"]:
+            event_emit(
+                organization=organization,
+                type=EventType.CONTACT_UNSUBSCRIBED,
+                data=_unsubscribed_webhook_data(contact, channel),
+            )
     return contact
+
+
+def _unsubscribed_webhook_data(contact: Contact, channel: str) -> dict:
+    """The `data` of a `contact.unsubscribed` webhook event (docs/webhooks.md)."""
+    return {
+        "contact": contact_webhook_data(contact),
+        "channel": channel,
+        "reason": getattr(contact, f"{channel}_opt_out_reason"),
+        "unsubscribed_at": getattr(contact, f"{channel}_opted_out_at").isoformat(),
+    }
 
 
 @transaction.atomic

@@ -33,9 +33,12 @@ from distribution.models import (
     Segment,
 )
 from distribution.selectors import segment_contacts
+from distribution.services.events import contact_webhook_data
 from surveys.models import Response, Survey
 from surveys.services.responses import personal_link_create
 from tenancy.actors import Actor
+from webhooks.enums import EventType
+from webhooks.services import event_emit
 
 SENT_STATUSES = (
     InvitationStatus.SENT,
@@ -59,6 +62,29 @@ def _event(invitation: Invitation, status: str, detail: str = "") -> None:
         status=status,
         detail=detail[:300],
     )
+    if status in FAILURE_STATUSES:
+        event_emit(
+            organization=invitation.organization_id,
+            type=EventType.INVITATION_FAILED,
+            data=lambda: _failed_webhook_data(invitation, status, detail),
+        )
+
+
+FAILURE_STATUSES = (InvitationStatus.FAILED, InvitationStatus.BOUNCED)
+
+
+def _failed_webhook_data(invitation: Invitation, status: str, detail: str) -> dict:
+    """The `data` of an `invitation.failed` webhook event (docs/webhooks.md)."""
+    contact = invitation.contact
+    return {
+        "id": invitation.public_id,
+        "status": status,
+        "channel": invitation.channel,
+        "reason": detail[:300],
+        "survey": invitation.survey.public_id,
+        "campaign": invitation.campaign.public_id if invitation.campaign_id else None,
+        "contact": contact_webhook_data(contact) if contact is not None else None,
+    }
 
 
 # --- rules -----------------------------------------------------------------------------------

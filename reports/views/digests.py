@@ -1,5 +1,5 @@
 """Scheduled digests: list, create, edit and delete. Every member sees the list; analysts and up
-(EXPORT) manage digests, since a digest sends the organization's numbers by email."""
+(SHARE) manage digests, since a digest sends the organization's numbers by email."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from tenancy import policies
 from tenancy.selectors import membership_list
 from tenancy.views import OrganizationView
 
-DIGEST_POLICY = policies.Policy(read=policies.Permission.VIEW, write=policies.Permission.EXPORT)
+DIGEST_POLICY = policies.DIGESTS
+# The edit and delete pages are forms: only for those who may change digests.
+EDIT_POLICY = policies.Policy(read=DIGEST_POLICY.write, write=DIGEST_POLICY.write)
 
 
 class _RecipientField(forms.ModelMultipleChoiceField):
@@ -113,7 +115,7 @@ class DigestListView(OrganizationView):
 
 
 class DigestEditView(OrganizationView):
-    policy = policies.Policy(read=policies.Permission.EXPORT, write=policies.Permission.EXPORT)
+    policy = EDIT_POLICY
     template_name = "reports/digests/digest_form.html"
 
     def _form(self, digest, data=None):
@@ -153,7 +155,7 @@ class DigestEditView(OrganizationView):
 
 
 class DigestDeleteView(OrganizationView):
-    policy = policies.Policy(read=policies.Permission.EXPORT, write=policies.Permission.EXPORT)
+    policy = EDIT_POLICY
 
     def get(self, request, public_id: str, **kwargs):
         digest = digests.access_digest(organization=self.organization, public_id=public_id)

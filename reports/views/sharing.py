@@ -26,7 +26,7 @@ from reports.views.dashboards import CommentGroupForm
 from tenancy import policies
 from tenancy.views import OrganizationView
 
-SHARE_POLICY = policies.Policy(read=policies.Permission.EXPORT, write=policies.Permission.EXPORT)
+SHARE_POLICY = policies.SHARE_LINKS
 
 
 class ShareLinkForm(forms.Form):

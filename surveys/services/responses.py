@@ -14,6 +14,7 @@ import logging
 import re
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,8 @@ from surveys.models import Answer, PersonalLink, Question, Response, Survey, Sur
 from surveys.services.building import _check_touchpoint
 from surveys.signals import response_submitted
 from tenancy.models import Organization
+from webhooks.enums import EventType
+from webhooks.services import event_emit, subscribed_types
 
 HIDDEN_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,50}$")
 MAX_HIDDEN_FIELDS = 30
@@ -493,10 +496,21 @@ def responses_save(
     if claim is not None and len(prepared) != 1:
         raise ValueError("An idempotency claim covers exactly one response.")
     sql, params = _save_statement(organization, prepared, claim)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = {public_id: pk for pk, public_id in cursor.fetchall()}
-    ids = [inserted.get(item.public_id) for item in prepared]
+    # Without an endpoint for it this is one cache read: the statement stays alone, atomic.
+    announced = EventType.RESPONSE_SUBMITTED in subscribed_types(organization.pk)
+    with transaction.atomic() if announced else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted = {public_id: pk for pk, public_id in cursor.fetchall()}
+        ids = [inserted.get(item.public_id) for item in prepared]
+        if announced:
+            for item, pk in zip(prepared, ids, strict=True):
+                if pk is not None and item.channel != Channel.IMPORT:
+                    event_emit(
+                        organization=organization,
+                        type=EventType.RESPONSE_SUBMITTED,
+                        data=_webhook_data(item),
+                    )
     for item, pk in zip(prepared, ids, strict=True):
         if pk is not None and item.personal_link is not None:
             item.personal_link.partial_answers = {}
@@ -517,6 +531,36 @@ def responses_save(
 
         enqueue_on_commit(announce_responses, organization_id=organization_id, response_ids=new_ids)
     return ids
+
+
+def _answer_json(question_type: str, cleaned: Cleaned) -> Any:
+    """An answer's value in the shape the responses API shows."""
+    if question_type == QuestionType.WOMI:
+        return {"recommend": cleaned.value_int, "discourage": cleaned.value_int_2}
+    if question_type == QuestionType.MULTIPLE_CHOICE:
+        return cleaned.value_choices
+    if question_type in (QuestionType.TEXT, QuestionType.SINGLE_CHOICE):
+        return cleaned.value_text
+    return cleaned.value_int
+
+
+def _webhook_data(item: PreparedResponse) -> dict[str, Any]:
+    """The `data` of a `response.submitted` webhook event (docs/webhooks.md). Historical
+    imports are not announced: they were not submitted now."""
+    return {
+        "id": item.public_id,
+        "survey": item.survey.public_id,
+        "survey_version": item.definition.version.public_id,
+        "touchpoint": item.touchpoint.public_id if item.touchpoint is not None else None,
+        "channel": item.channel,
+        "language": item.language,
+        "submitted_at": item.submitted_at.isoformat(),
+        "hidden_fields": item.hidden_fields,
+        "answers": {
+            key: _answer_json(item.definition.by_key[key].type, cleaned)
+            for key, cleaned in item.answers.items()
+        },
+    }
 
 
 def _replayed(response: Response) -> Response:

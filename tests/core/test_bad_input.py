@@ -94,7 +94,7 @@ def bad_requests(survey, contact) -> dict:
             f"{BASE}/responses/?submitted_after=2026-02-30",
             None,
             400,
-            "invalid_filter",
+            "submitted_after",
         ),
         "array for an object": ("post", f"{BASE}/journeys/", "[]", 400, "parse_error"),
         "array for a move": (

@@ -19,6 +19,7 @@ APPS = [
     "metrics",
     "alerts",
     "reports",
+    "webhooks",
 ]
 
 ALLOWED = {
@@ -45,6 +46,10 @@ ALLOWED = {
     "metrics/tasks.py": "fans the unprocessed-response sweep out per organization",
     "distribution/tasks.py": "fans invitation sweeps out per organization",
     "surveys/tasks.py": "fans import sweeps out per organization",
+    "webhooks/tasks.py": "purges 30-day-old webhook history of every organization",
+    "webhooks/delivery.py": "the delivery sweep lists the organizations with deliveries due",
+    "webhooks/services.py": "events are emitted by services that may run before a scope "
+    "(provider webhooks); every statement filters by the organization",
     # The manager itself, admin, and idempotency keys that span endpoints.
     "core/models.py": "declares the managers",
     "core/admin.py": "staff see every organization",

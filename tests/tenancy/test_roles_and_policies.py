@@ -93,13 +93,13 @@ def test_viewers_only_read():
     assert ROLE_PERMISSIONS[Role.VIEWER] == {P.VIEW}
 
 
-def test_analysts_read_and_export():
-    assert ROLE_PERMISSIONS[Role.ANALYST] == {P.VIEW, P.EXPORT}
+def test_analysts_read_export_and_share_dashboards():
+    assert ROLE_PERMISSIONS[Role.ANALYST] == {P.VIEW, P.EXPORT, P.SHARE}
 
 
 def test_cx_managers_build_and_handle_cases_but_manage_nobody():
     permissions = ROLE_PERMISSIONS[Role.CX_MANAGER]
-    assert {P.VIEW, P.EXPORT, P.BUILD, P.HANDLE_CASES} == permissions
+    assert {P.VIEW, P.EXPORT, P.SHARE, P.BUILD, P.HANDLE_CASES} == permissions
     assert P.MANAGE_MEMBERS not in permissions
 
 
@@ -122,7 +122,7 @@ def test_api_keys_never_manage_people_keys_or_the_organization():
     for scope, permissions in API_KEY_SCOPE_PERMISSIONS.items():
         assert not permissions & {P.MANAGE_MEMBERS, P.MANAGE_KEYS, P.MANAGE_ORGANIZATION}, scope
     assert API_KEY_SCOPE_PERMISSIONS["read"] == {P.VIEW, P.EXPORT}
-    assert P.BUILD in API_KEY_SCOPE_PERMISSIONS["write"]
+    assert {P.BUILD, P.SHARE} <= API_KEY_SCOPE_PERMISSIONS["write"]
 
 
 @pytest.mark.parametrize(
@@ -135,6 +135,8 @@ def test_api_keys_never_manage_people_keys_or_the_organization():
         (policies.API_KEYS, Role.ADMIN, Role.ADMIN),
         (policies.ACTIVITY, Role.ADMIN, Role.ADMIN),
         (policies.ORGANIZATION, Role.VIEWER, Role.ADMIN),
+        (policies.DIGESTS, Role.VIEWER, Role.ANALYST),
+        (policies.SHARE_LINKS, Role.ANALYST, Role.ANALYST),
     ],
 )
 def test_each_resource_names_the_least_role_that_reads_and_writes_it(policy, reader, writer):
