@@ -41,12 +41,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	@DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" \
-		$(BIN)/python -m bench
+		$(BIN)/python -m bench $(ARGS)
 
 # Faults injected into the real stack under load (a private PostgreSQL cluster, Redis db 12):
 # what was accepted, stored and counted, and how long recovery took. See docs/operations.md.
 faults: $(STAMP)
-	@REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" $(BIN)/python -m bench.faults
+	@REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}" $(BIN)/python -m bench.faults $(ARGS)
 
 messages: $(STAMP)
 	cd $(CURDIR) && CXP_EMBEDDED=true $(BIN)/python manage.py makemessages -l fi -l sv --ignore=.venv --ignore=var --no-obsolete

@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.plugins.fake_twilio",
     "tests.plugins.worker",
     "tests.plugins.private_postgres",
+    "tests.plugins.webhook_receiver",
 ]
 
 

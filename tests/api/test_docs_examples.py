@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
 
 from core.scoping import tenant_scope
 from surveys.services import response_submit
@@ -218,3 +219,36 @@ def test_email_a_dashboard_every_monday_or_share_it_by_link(write_api, org, pers
     revoked = write_api.post(f"{BASE}/share-links/{link['id']}/revoke/").json()
     assert revoked["revoked_at"] is not None
     assert Client().get(link["url"]).status_code == 404
+
+
+def test_receive_and_verify_a_webhook(
+    write_api, survey, receiver, loopback_allowed, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        created = write_api.post(
+            f"{BASE}/webhooks/",
+            {"url": receiver.url, "events": ["response.submitted"]},
+            format="json",
+        )
+    assert created.status_code == 201, created.json()
+    endpoint = created.json()
+    assert endpoint["id"].startswith("whe_") and endpoint["secret"].startswith("whsec_")
+    assert endpoint["active"] is True and endpoint["include_contact_details"] is False
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = write_api.post(
+            f"{BASE}/responses/",
+            {"survey": survey.public_id, "channel": "api", "language": "fi",
+             "answers": [{"question": "score", "value": 9}]},
+            format="json",
+        )  # fmt: skip
+    assert answer.status_code == 201, answer.json()
+
+    (received,) = receiver.received
+    headers = {name.lower(): value for name, value in received.headers.items()}
+    event = Webhook(endpoint["secret"]).verify(received.body, headers)
+    assert event["type"] == "response.submitted"
+    assert event["data"]["id"] == answer.json()["id"]
+    assert event["data"]["answers"] == {"score": 9}
+    assert headers["webhook-id"].startswith("evt_")

@@ -15,8 +15,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from core.scoping import tenant_scope
 from webhooks.delivery import RETRY_SCHEDULE, delivery_send, due_deliveries_send
 from webhooks.enums import DeliveryStatus
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services import endpoint_rotate_secret, event_emit
+from webhooks.tasks import purge_webhook_history
 
 pytestmark = pytest.mark.django_db
 
@@ -277,3 +278,22 @@ def test_an_endpoint_turned_off_gets_nothing_more(
 
     assert send(org, delivery) == DeliveryStatus.DEAD
     assert receiver.received == []
+
+
+def test_the_delivery_log_keeps_30_days(
+    org, make_endpoint, receiver, django_capture_on_commit_callbacks
+):
+    make_endpoint()
+    old, fresh = (emit(org, django_capture_on_commit_callbacks) for _ in range(2))
+    for event in (old, fresh):
+        send(org, WebhookDelivery.all_objects.get(event=event))
+    long_ago = timezone.now() - timedelta(days=31)
+    WebhookEvent.all_objects.filter(pk=old.pk).update(created_at=long_ago)
+    WebhookDelivery.all_objects.filter(event=old).update(created_at=long_ago)
+    WebhookAttempt.all_objects.filter(delivery__event=old).update(started_at=long_ago)
+
+    assert purge_webhook_history() == 3
+
+    assert list(WebhookEvent.all_objects.all()) == [fresh]
+    assert WebhookDelivery.all_objects.get().event == fresh
+    assert WebhookAttempt.all_objects.get().delivery.event == fresh
