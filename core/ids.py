@@ -20,5 +20,13 @@ def new_public_id(prefix: str) -> str:
 
 
 def new_public_ids(prefix: str, count: int) -> list[str]:
-    """`count` new ids for rows inserted in bulk."""
-    return [new_public_id(prefix) for _ in range(count)]
+    """`count` new ids for rows inserted in bulk (the random characters of all of them made at
+    once: a contact import makes 5,000 a batch)."""
+    needed = count * LENGTH
+    characters = b""
+    while len(characters) < needed:
+        # About 3% of random bytes are dropped: ask for a little more than is missing.
+        missing = needed - len(characters)
+        characters += secrets.token_bytes(missing + missing // 16 + 6).translate(_TABLE, _DROPPED)
+    text = characters[:needed].decode()
+    return [f"{prefix}_{text[start : start + LENGTH]}" for start in range(0, needed, LENGTH)]

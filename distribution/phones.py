@@ -19,7 +19,6 @@ import phonenumbers
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, REGION_CODE_FOR_NON_GEO_ENTITY
 
-_FORMATTING = str.maketrans("", "", " -")
 MAX_COUNTRY_CODE_DIGITS = 3
 MIN_NATIONAL_DIGITS = 2
 MAX_NATIONAL_DIGITS = 17
@@ -43,11 +42,6 @@ class _Desc:
     lengths: frozenset[int]
     pattern: re.Pattern
 
-    def matches(self, number: str) -> bool:
-        return (not self.lengths or len(number) in self.lengths) and bool(
-            self.pattern.fullmatch(number)
-        )
-
 
 @dataclass(frozen=True)
 class _Rules:
@@ -55,11 +49,11 @@ class _Rules:
 
     country_code: int
     country_prefix: str  # the country code as digits
-    general: _Desc
     general_pattern: re.Pattern
     lengths: frozenset[int]
     local_only_lengths: frozenset[int]
-    # Per length, one pattern matching any number type (premium rate ... mobile) of that length.
+    # Per length, one pattern matching the numbers of that length that fit the general pattern
+    # and any number type (premium rate ... mobile): `_has_type` in one regular expression.
     types: dict[int, re.Pattern]
     national_prefix: re.Pattern | None
     plain_national_prefix: bool
@@ -81,14 +75,14 @@ def _rules(region: str) -> _Rules | None:
     if metadata is None or _desc(metadata.general_desc) is None:
         return None
     national_prefix = metadata.national_prefix_for_parsing or ""
+    general = _desc(metadata.general_desc)
     return _Rules(
         country_code=metadata.country_code,
         country_prefix=str(metadata.country_code),
-        general=_desc(metadata.general_desc),
-        general_pattern=re.compile(metadata.general_desc.national_number_pattern),
+        general_pattern=general.pattern,
         lengths=frozenset(metadata.general_desc.possible_length),
         local_only_lengths=frozenset(metadata.general_desc.possible_length_local_only),
-        types=_types_by_length(metadata),
+        types=_types_by_length(metadata, general),
         national_prefix=re.compile(national_prefix) if national_prefix else None,
         plain_national_prefix=national_prefix.isdigit()
         and not metadata.national_prefix_transform_rule,
@@ -99,7 +93,7 @@ def _rules(region: str) -> _Rules | None:
     )
 
 
-def _types_by_length(metadata) -> dict[int, re.Pattern]:
+def _types_by_length(metadata, general: _Desc) -> dict[int, re.Pattern]:
     descs = [
         desc
         for name in _TYPE_DESCS
@@ -108,12 +102,19 @@ def _types_by_length(metadata) -> dict[int, re.Pattern]:
         and not (name == "mobile" and metadata.same_mobile_and_fixed_line_pattern)
     ]
     lengths = set().union(*(desc.lengths for desc in descs)) if descs else set()
+    if general.lengths:
+        lengths &= general.lengths
     by_length = {}
     for length in lengths:
         fitting = [
             desc.pattern.pattern for desc in descs if not desc.lengths or length in desc.lengths
         ]
-        by_length[length] = re.compile("|".join(f"(?:{pattern})" for pattern in fitting))
+        # The lookahead holds the whole number to the general pattern as well.
+        by_length[length] = re.compile(
+            rf"(?=(?:{general.pattern.pattern})\Z)(?:"
+            + "|".join(f"(?:{pattern})" for pattern in fitting)
+            + ")"
+        )
     return by_length
 
 
@@ -136,15 +137,19 @@ def _without_national_prefix(number: str, rules: _Rules) -> str | None:
     return stripped
 
 
+@cache
+def _country_rules(country_code: int) -> tuple[_Rules | None, ...]:
+    return tuple(_rules(region) for region in COUNTRY_CODE_TO_REGION_CODE.get(country_code, ()))
+
+
 def _is_valid(country_code: int, national: str) -> bool:
     """phonenumbers' `is_valid_number`: the region the number belongs to, then a known type."""
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    candidates = _country_rules(country_code)
     region_rules = None
-    for region in regions:
-        rules = _rules(region)
+    for rules in candidates:
         if rules is None:
             return False  # unsure (non-geographic or no metadata): the slow path decides
-        if len(regions) == 1:
+        if len(candidates) == 1:
             region_rules = rules
         elif rules.leading_digits is not None:
             if rules.leading_digits.match(national):
@@ -160,13 +165,13 @@ def _is_valid(country_code: int, national: str) -> bool:
 
 def _has_type(national: str, rules: _Rules) -> bool:
     types = rules.types.get(len(national))
-    return types is not None and rules.general.matches(national) and bool(types.fullmatch(national))
+    return types is not None and types.fullmatch(national) is not None
 
 
 def fast_e164(raw: str, region: str) -> str | None:
     """`+<country><number>` for a plain, valid number; None when phonenumbers must decide
     (including every invalid number, so the error always comes from one place)."""
-    text = raw.translate(_FORMATTING)
+    text = raw.replace(" ", "").replace("-", "")
     plus = text.startswith("+")
     digits = text[1:] if plus else text
     if len(digits) < 3 or not (digits.isascii() and digits.isdigit()):

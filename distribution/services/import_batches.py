@@ -1,8 +1,8 @@
 """One batch of a contact import: match its rows to contacts, then write them in one transaction.
 
-Matching happens in Python on plain dictionaries (one look-up query per batch for every external
-id, email and phone the batch names; no model instances, which cost more than the row's
-insert). Writing is `PostgresContacts` on PostgreSQL: new contacts are COPYed into the contacts
+Matching happens in Python on plain dictionaries (look-up queries per batch, not per row, for
+every external id, email and phone the batch names; no model instances, which cost more than the
+row's insert). Writing is `PostgresContacts` on PostgreSQL: new contacts are COPYed into the contacts
 table, changed ones are COPYed into a temporary table (dropped at commit) and merged with one
 `UPDATE ... FROM`. Any other database (the embedded SQLite) gets `OrmContacts`, the same rows
 through `bulk_create` and `bulk_update`. Both are given the same rows, so both keep the same
@@ -11,7 +11,9 @@ rules; the tests run each.
 
 import csv
 import io
+import itertools
 import json
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,11 +65,11 @@ class ImportRow:
     """One parsed data row: cleaned values per target, or its errors as (column, message)."""
 
     number: int
-    profile: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, str] = field(default_factory=dict)
-    consent: dict[str, bool] = field(default_factory=dict)
-    opt_out: dict[str, bool] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    profile: dict[str, str]
+    attributes: dict[str, str]
+    consent: dict[str, bool]
+    opt_out: dict[str, bool]
+    errors: list[tuple[str, str]]
 
 
 @dataclass
@@ -202,6 +204,7 @@ def write_batch(organization, contact_import: ContactImport, plan: BatchPlan) ->
     store = _store()
     counts = plan.counts
     with transaction.atomic():
+        store.begin_batch()
         if plan.creates:
             public_ids = new_public_ids(
                 Contact._meta.get_field("public_id").prefix, len(plan.creates)
@@ -238,6 +241,10 @@ def _store():
 
 class OrmContacts:
     """Any database Django supports: one filtered query, `bulk_create` and `bulk_update`."""
+
+    @staticmethod
+    def begin_batch() -> None:
+        pass
 
     @staticmethod
     def find(organization, keys: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -287,46 +294,61 @@ class OrmContacts:
 
 
 class PostgresContacts:
-    """PostgreSQL: the look-up takes each key set as one array parameter (binding thousands of
-    values one by one cost more than the query), and rows go in with COPY (no SQL to parse per
-    row). Rows travel as CSV with every text quoted; the nullable timestamp columns are named in
-    FORCE_NULL, so their empty values become NULL while an empty text stays an empty text.
+    """PostgreSQL: the look-up takes each key set as one array parameter (one text[] literal:
+    binding thousands of values one by one cost more than the query), and rows go in with COPY
+    (no SQL to parse per row). Rows travel as CSV with every text quoted; the nullable
+    timestamp columns are named in FORCE_NULL, so their empty values become NULL while an empty
+    text stays an empty text.
     """
 
     TABLE = Contact._meta.db_table
     NULLABLE = [name for name in FIELDS if name.endswith("_at") and name != "updated_at"]
+    # `updated_at` is not read: a contact is written only when it changed, and then it is `now`.
+    READ = ["id", *(name for name in FIELDS if name != "updated_at")]
     ATTRIBUTES = FIELDS.index("attributes")
     TIMES = [position for position, name in enumerate(FIELDS) if name.endswith("_at")]
+    VALUES = operator.itemgetter(*FIELDS)
+
+    @staticmethod
+    def begin_batch() -> None:
+        """The batch's commit does not wait for its WAL to reach the disk. A crash of the server
+        may then lose the last batches committed, but only whole: each batch commits its rows
+        with the progress that counts them, so the task, run again, writes them again."""
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
     @classmethod
     def find(cls, organization, keys: dict[str, list[str]]) -> list[dict[str, Any]]:
         quote = connection.ops.quote_name
-        names = ["id", *FIELDS]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {', '.join(quote(name) for name in names)} FROM {quote(cls.TABLE)} "  # noqa: S608 (names from the model)
+                f"SELECT {', '.join(quote(name) for name in cls.READ)} FROM {quote(cls.TABLE)} "  # noqa: S608 (names from the model)
                 # `<> ''` lets the partial unique index on external ids answer.
-                "WHERE organization_id = %s AND ((external_id = ANY(%s) AND external_id <> '') "
-                "OR email = ANY(%s) OR phone = ANY(%s)) ORDER BY id",
-                [organization.pk, *(keys.get(key, []) for key in KEY_TARGETS)],
+                "WHERE organization_id = %s AND ((external_id = ANY(%s::text[]) "
+                "AND external_id <> '') OR email = ANY(%s::text[]) OR phone = ANY(%s::text[])) "
+                "ORDER BY id",
+                [organization.pk, *(_text_array(keys.get(key, ())) for key in KEY_TARGETS)],
             )
-            found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            found = [dict(zip(cls.READ, row, strict=True)) for row in cursor.fetchall()]
+        # Django reads jsonb as text. Contacts often share their attributes; they share the
+        # parsed dictionary too (`_apply` replaces a contact's attributes, never changes them).
+        parsed: dict[str, dict] = {}
         for contact in found:
-            if isinstance(contact["attributes"], str):  # Django reads jsonb as text
-                contact["attributes"] = json.loads(contact["attributes"])
+            contact["updated_at"] = None
+            text = contact["attributes"]
+            if isinstance(text, str):
+                attributes = parsed.get(text)
+                if attributes is None:
+                    attributes = parsed[text] = json.loads(text)
+                contact["attributes"] = attributes
         return found
 
     @classmethod
     def create(cls, organization, contacts: list[dict], public_ids: list[str]) -> None:
         columns = ["organization_id", "public_id", "created_at", *FIELDS]
-        times: dict = {}
+        texts = _Texts()
         rows = (
-            [
-                organization.pk,
-                public_id,
-                _text(contact["created_at"], times),
-                *cls._values(contact, times),
-            ]
+            (organization.pk, public_id, texts.time(contact["created_at"]), *texts.row(contact))
             for contact, public_id in zip(contacts, public_ids, strict=True)
         )
         with connection.cursor() as cursor:
@@ -343,8 +365,8 @@ class PostgresContacts:
                 f"CREATE TEMPORARY TABLE contact_import_changes ON COMMIT DROP AS "  # noqa: S608 (names from the model)
                 f"SELECT id, {names} FROM {quote(cls.TABLE)} WITH NO DATA"
             )
-            times: dict = {}
-            rows = ([contact["id"], *cls._values(contact, times)] for contact in contacts)
+            texts = _Texts()
+            rows = ((contact["id"], *texts.row(contact)) for contact in contacts)
             cls._copy(cursor, "contact_import_changes", ["id", *FIELDS], rows)
             cursor.execute(
                 f"UPDATE {quote(cls.TABLE)} AS contact SET {assignments} "  # noqa: S608 (names from the model)
@@ -354,33 +376,73 @@ class PostgresContacts:
             )
             cursor.execute("DROP TABLE contact_import_changes")
 
-    @staticmethod
-    def _values(contact: dict, times: dict) -> list:
-        values = [contact[name] for name in FIELDS]
-        values[PostgresContacts.ATTRIBUTES] = json.dumps(contact["attributes"])
-        for position in PostgresContacts.TIMES:
-            if values[position] is not None:
-                values[position] = _text(values[position], times)
-        return values
-
     @classmethod
     def _copy(cls, cursor, table: str, columns: list[str], rows) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(rows)
-        buffer.seek(0)
         quote = connection.ops.quote_name
         nullable = ", ".join(quote(name) for name in cls.NULLABLE if name in columns)
         cursor.copy_expert(
             f"COPY {quote(table)} ({', '.join(quote(name) for name in columns)}) FROM STDIN "
             f"WITH (FORMAT csv, FORCE_NULL ({nullable}))",
-            buffer,
+            _CsvPieces(rows),
         )
 
 
-def _text(moment, times: dict) -> str:
-    """ISO text of a time; a batch holds few distinct times, and formatting each one once saves
-    a third of preparing the COPY."""
-    text = times.get(moment)
-    if text is None:
-        text = times[moment] = moment.isoformat()
-    return text
+class _CsvPieces:
+    """A file for COPY to read: the CSV of `rows`, made a piece at a time as COPY asks for it,
+    so that PostgreSQL writes one piece while the next is made (and not after all are). Pieces
+    are larger than the `size` COPY asks for: psycopg2 sends whatever `read` returns."""
+
+    ROWS = 500
+
+    def __init__(self, rows) -> None:
+        self.rows = iter(rows)
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+
+    def read(self, size: int = -1) -> str:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(itertools.islice(self.rows, self.ROWS))
+        return self.buffer.getvalue()
+
+
+class _Texts:
+    """The COPY values of one batch's contacts. A batch holds few distinct times and attribute
+    sets (all its new and changed contacts share `now`), and formatting each one once saves
+    half of preparing the COPY."""
+
+    def __init__(self) -> None:
+        self.times: dict = {}
+        self.attributes: dict[str, str] = {}
+
+    def row(self, contact: dict) -> list:
+        values = list(PostgresContacts.VALUES(contact))
+        values[PostgresContacts.ATTRIBUTES] = self.json(values[PostgresContacts.ATTRIBUTES])
+        for position in PostgresContacts.TIMES:
+            if values[position] is not None:
+                values[position] = self.time(values[position])
+        return values
+
+    def time(self, moment) -> str:
+        text = self.times.get(moment)
+        if text is None:
+            text = self.times[moment] = moment.isoformat()
+        return text
+
+    def json(self, attributes: dict) -> str:
+        # repr tells apart what equality does not (True and 1, 1 and 1.0): equal reprs, equal JSON.
+        key = repr(attributes)
+        text = self.attributes.get(key)
+        if text is None:
+            text = self.attributes[key] = json.dumps(attributes)
+        return text
+
+
+def _text_array(values) -> str:
+    """A text[] literal: one parameter to quote (psycopg2 adapts a list value by value, which
+    cost more than the look-up itself)."""
+    return (
+        "{"
+        + ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+        + "}"
+    )
