@@ -1,3 +1,4 @@
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -440,3 +441,74 @@ class InboundSms(TenantModel):
 
     def __str__(self) -> str:
         return self.message_sid
+
+
+class KioskDevice(TenantModel, TimeStampedModel):
+    """A tablet that asks one survey at a touchpoint (a store exit, a service desk).
+
+    The device proves itself with a secret token in its URL, kept only as a hash in the
+    `distribution_kiosk_handle` directory (looked up before the organization is known).
+    Answers closer together than `min_interval_seconds` are flagged as a button-mash, not hidden.
+    """
+
+    public_id = PublicIdField(prefix="kio", unique=False)
+    name = models.CharField(_("name"), max_length=100)
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        verbose_name=_("survey"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    touchpoint = models.ForeignKey(
+        "journeys.Touchpoint",
+        verbose_name=_("touchpoint"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    location = models.CharField(_("location"), max_length=100, blank=True)
+    min_interval_seconds = models.PositiveSmallIntegerField(_("seconds between answers"), default=3)
+    # The device's clock of its last answer, for the button-mash guard across syncs.
+    last_answered_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "public_id"], name="kiosk_public_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class KioskHandle(models.Model):
+    """Directory of kiosk tokens (their SHA-256): token -> organization and device."""
+
+    token_hash = models.CharField(max_length=64, primary_key=True)
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    device_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "distribution_kiosk_handle"
+        indexes = [models.Index(fields=["organization", "device_id"], name="kiosk_handle_device")]
+
+    def __str__(self) -> str:
+        return f"kiosk handle of device {self.device_id}"
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -8,12 +8,15 @@ from distribution.models import (
     ContactImportError,
     Invitation,
     InvitationEvent,
+    KioskDevice,
+    KioskHandle,
     Segment,
 )
 from distribution.normalize import check_attribute_name, normalize_email, normalize_phone
 from distribution.rules import attribute_equals, rules_filter
 from surveys.models import Response
 from surveys.selectors import response_list
+from tenancy.scoping import unscoped
 
 
 def contact_list(
@@ -164,3 +167,38 @@ def contact_import_errors(*, organization, contact_import: ContactImport) -> Que
     return ContactImportError.objects.filter(
         organization=organization, contact_import=contact_import
     )
+
+
+# --- kiosk devices -----------------------------------------------------------------------------
+
+
+def kiosk_device_list(*, organization, survey=None) -> QuerySet[KioskDevice]:
+    devices = KioskDevice.objects.filter(organization=organization).select_related(
+        "survey", "touchpoint"
+    )
+    if survey is not None:
+        devices = devices.filter(survey=survey)
+    return devices
+
+
+def access_kiosk_device(*, organization, public_id: str) -> KioskDevice:
+    device = kiosk_device_list(organization=organization).filter(public_id=public_id).first()
+    if device is None:
+        raise Http404
+    return device
+
+
+def kiosk_device_for_token(token: str) -> KioskDevice | None:
+    """The device a kiosk URL's token opens (revoked ones too: the page says so), found through
+    the handle directory before the organization is known."""
+    handle = KioskHandle.objects.filter(token_hash=KioskHandle.hash(token)).first()
+    if handle is None:
+        return None
+    with unscoped():
+        return (
+            KioskDevice.all_objects.select_related(
+                "organization", "survey__current_version", "touchpoint"
+            )
+            .filter(organization_id=handle.organization_id, pk=handle.device_id)
+            .first()
+        )

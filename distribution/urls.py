@@ -1,6 +1,7 @@
 from django.urls import path
 
 from distribution import views
+from distribution.views import embed, kiosk, sharing
 
 app_name = "distribution"
 
@@ -8,6 +9,8 @@ contact = "o/<slug:org_slug>/contacts/<str:public_id>/"
 imports = "o/<slug:org_slug>/contacts/imports/"
 segments = "o/<slug:org_slug>/segments/"
 campaigns = "o/<slug:org_slug>/campaigns/"
+share = "o/<slug:org_slug>/surveys/<str:public_id>/share/"
+kiosks = "o/<slug:org_slug>/kiosks/"
 
 urlpatterns = [
     path("o/<slug:org_slug>/contacts/", views.ContactListView.as_view(), name="contacts"),
@@ -50,6 +53,32 @@ urlpatterns = [
         views.DistributionSettingsView.as_view(),
         name="sending_settings",
     ),
+    # Sharing: a survey's links, QR codes and posters; website embeds; kiosk devices.
+    path(share, sharing.SurveyShareView.as_view(), name="survey_share"),
+    path(share + "qr.svg", sharing.SurveyQrView.as_view(), {"kind": "svg"}, name="survey_qr_svg"),
+    path(share + "qr.png", sharing.SurveyQrView.as_view(), {"kind": "png"}, name="survey_qr_png"),
+    path(share + "poster.pdf", sharing.SurveyPosterView.as_view(), name="survey_poster"),
+    path(
+        "o/<slug:org_slug>/touchpoints/<str:public_id>/share/",
+        sharing.TouchpointShareView.as_view(),
+        name="touchpoint_share",
+    ),
+    path("embed.js", embed.embed_script, name="embed_script"),
+    path("e/<str:slug>/config/", embed.embed_config, name="embed_config"),
+    path(kiosks, kiosk.KioskDevicesView.as_view(), name="kiosks"),
+    path(
+        kiosks + "<str:public_id>/revoke/",
+        kiosk.KioskDeviceRevokeView.as_view(),
+        name="kiosk_revoke",
+    ),
+    path(
+        kiosks + "<str:public_id>/new-link/",
+        kiosk.KioskDeviceNewLinkView.as_view(),
+        name="kiosk_new_link",
+    ),
+    path("k/<str:token>/", kiosk.KioskPageView.as_view(), name="kiosk"),
+    path("k/<str:token>/answers/", kiosk.KioskSyncView.as_view(), name="kiosk_sync"),
+    path("k/<str:token>/sw.js", kiosk.kiosk_worker, name="kiosk_worker"),
     path(
         "o/<slug:org_slug>/surveys/<str:public_id>/invitation-email/",
         views.SurveyEmailView.as_view(),

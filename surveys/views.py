@@ -14,6 +14,7 @@ the page) must still be able to answer.
 
 import uuid
 
+from csp.constants import NONE
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +31,7 @@ from core.client_ip import client_ip
 from core.exceptions import ApplicationError
 from core.middleware import UnstorableInput
 from core.text import unstorable
+from journeys.models import Touchpoint
 from surveys import respond, selectors, services, spool
 from surveys.enums import Channel, SurveyStatus
 from surveys.exceptions import AnswerErrors
@@ -69,6 +71,9 @@ class RespondentView(View):
     link = None
     # The URL part the page is found by ("slug" or "token"), also for its copy in the cache.
     url_key = ""
+    # Framed by a website through the embed script (`?embed=1`): only the organization's
+    # allowed websites may frame it, and the page tells its frame when it is answered.
+    embedded = False
 
     def resolve(self, **kwargs):
         raise NotImplementedError
@@ -96,6 +101,8 @@ class RespondentView(View):
                 return self.try_again_later()  # lost mid-request: the answers come back
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
+        if self.embedded:
+            allow_framing(response, self.organization)
         return response
 
     # --- helpers shared by both links ---
@@ -149,6 +156,7 @@ class RespondentView(View):
             "organization": self.organization,
             "brand_colour": respond.brand_colour(self.organization.brand_color),
             "brand_ink": respond.brand_ink(self.organization.brand_color),
+            "embedded": self.embedded,
             "language": language,
             "languages": [
                 {
@@ -325,7 +333,8 @@ class RespondentView(View):
             if reason is None:
                 raise Http404 from refused
             return self.gone(reason, language, version.languages)
-        return redirect(self.thanks_url() + "?" + urlencode({"lang": language}))
+        query = {"lang": language, **({"embed": "1"} if self.embedded else {})}
+        return redirect(self.thanks_url() + "?" + urlencode(query))
 
     def spool(self, answers: dict, language: str, submit_kwargs: dict) -> bool:
         return spool.spool_push(
@@ -353,10 +362,17 @@ class RespondentView(View):
             return render(self.request, "surveys/respond/thanks.html", context)
 
 
+def allow_framing(response: HttpResponse, organization) -> None:
+    """Let the organization's allowed websites frame this answer (and nobody else)."""
+    response.xframe_options_exempt = True
+    response._csp_replace = {"frame-ancestors": list(organization.embed_allowed_origins) or [NONE]}
+
+
 class AnonymousSurveyView(RespondentView):
-    """`/s/<slug>/`: anyone may answer; `?channel=qr|embed|kiosk...` and `hidden_<name>=`
-    parameters are carried into the response. A random submission id on the form makes a
-    double-clicked or re-sent POST one response."""
+    """`/s/<slug>/`: anyone may answer; `?channel=qr|embed|kiosk...`, `touchpoint=<id>` (the
+    response counts for that touchpoint of the organization) and `hidden_<name>=` parameters are
+    carried into the response. A random submission id on the form makes a double-clicked or
+    re-sent POST one response."""
 
     url_key = "slug"
 
@@ -366,14 +382,28 @@ class AnonymousSurveyView(RespondentView):
             raise Http404
         return survey, None
 
+    def dispatch(self, request, *args, **kwargs):
+        data = request.POST if request.method == "POST" else request.GET
+        self.embedded = data.get("embed") == "1"
+        return super().dispatch(request, *args, **kwargs)
+
     def thanks_url(self) -> str:
         return reverse("surveys:respond_anonymous_thanks", args=[self.survey.link_slug])
 
+    def _touchpoint(self, public_id: str) -> Touchpoint | None:
+        if not public_id or self.offline or len(public_id) > 32:
+            return None
+        return Touchpoint.objects.filter(
+            organization=self.organization, public_id=public_id
+        ).first()
+
     def _extra(self, data) -> dict:
         channel = data.get("channel", Channel.WEB)
+        touchpoint = self._touchpoint(data.get("touchpoint", ""))
         return {
             "channel": channel if channel in ANONYMOUS_CHANNELS else Channel.WEB,
             "hidden_fields": respond.hidden_fields_from(data),
+            "touchpoint": touchpoint,
         }
 
     def get(self, request, slug: str):
@@ -393,6 +423,7 @@ class AnonymousSurveyView(RespondentView):
             submit_kwargs={
                 "channel": extra["channel"],
                 "hidden_fields": extra["hidden_fields"],
+                "touchpoint": extra["touchpoint"],
                 "idempotency_key": f"web:{submission}",
             },
             extra=extra,

@@ -1,4 +1,5 @@
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,6 +23,38 @@ def validate_languages(value: list) -> None:
         )
 
 
+MAX_EMBED_ORIGINS = 20
+
+
+def web_origin(value: str) -> str | None:
+    """`https://shop.example` (scheme, host and port, lower case) from what was typed, or None
+    when it is not an http(s) origin: no path, query, user or wildcard."""
+    parts = urlsplit((value or "").strip().rstrip("/"))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    if parts.path or parts.query or parts.fragment or parts.username or "*" in parts.netloc:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def validate_embed_origins(value: list) -> None:
+    if not isinstance(value, list) or len(value) > MAX_EMBED_ORIGINS:
+        raise ValidationError(_("List at most %(n)s websites."), params={"n": MAX_EMBED_ORIGINS})
+    for origin in value:
+        if not isinstance(origin, str) or web_origin(origin) != origin:
+            raise ValidationError(
+                _("%(value)s is not a website address like https://shop.example."),
+                params={"value": origin},
+            )
+
+
 def default_languages() -> list[str]:
     return ["fi", "sv", "en"]
 
@@ -42,6 +75,14 @@ class Organization(TimeStampedModel):
         _("languages offered"), default=default_languages, validators=[validate_languages]
     )
     brand_color = models.CharField(_("brand colour"), max_length=7, default="#1f5f8b")
+    # Websites whose pages may show the organization's surveys (the embed script, CSP
+    # frame-ancestors of the framed survey), as origins: "https://shop.example".
+    embed_allowed_origins = models.JSONField(
+        _("websites allowed to embed surveys"),
+        default=list,
+        blank=True,
+        validators=[validate_embed_origins],
+    )
     store_respondent_metadata = models.BooleanField(
         _("store respondents' IP address and browser"),
         default=False,

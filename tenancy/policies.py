@@ -59,6 +59,7 @@ JOURNEYS = Policy(read=Permission.VIEW, write=Permission.BUILD)
 SURVEYS = Policy(read=Permission.VIEW, write=Permission.BUILD)
 RESPONSES = Policy(read=Permission.VIEW, write=Permission.BUILD)
 CONTACTS = Policy(read=Permission.VIEW, write=Permission.BUILD)
+KIOSKS = Policy(read=Permission.VIEW, write=Permission.BUILD)
 METRICS = Policy(read=Permission.VIEW, write=Permission.BUILD)
 REPORTS = Policy(read=Permission.VIEW, write=Permission.EXPORT)
 # Every member sees the digests; a share link's dashboard is for those who may export its data.

@@ -9,7 +9,12 @@ from core.models import TenantModel
 pytestmark = pytest.mark.django_db
 KEYED_APPS = ("alerts", "reports", "webhooks")
 # Tables of older apps created after the rule came in (their older tables predate it).
-KEYED_MODELS = ("surveys.ResponseImport", "surveys.ResponseImportError", "core.OutboxMessage")
+KEYED_MODELS = (
+    "surveys.ResponseImport",
+    "surveys.ResponseImportError",
+    "core.OutboxMessage",
+    "distribution.KioskDevice",
+)
 
 
 def _keyed_models():

@@ -37,6 +37,7 @@ ALLOWED = {
     "distribution/services/invitations.py": "delivery reports and answers arrive by webhook or sweep, before a scope",
     "distribution/services/messaging.py": "emails are rendered by sweeps and previews, filtered by organization",
     "distribution/services/configuration.py": "a sender number must belong to no other organization",
+    "distribution/selectors.py": "a kiosk token is resolved through its handle before the tenant is known",
     "surveys/receivers.py": "a deleted response's counter, whatever deleted it (admin, GDPR erase)",
     "reports/exports.py": "export chunks stream after the view returned, filtered by organization",
     # Periodic sweeps fan out per organization; they only list the organizations with work.

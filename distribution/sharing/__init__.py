@@ -1,0 +1,1 @@
+"""Sharing a survey: per-channel links, QR codes and posters, website embeds, kiosks."""
