@@ -32,13 +32,14 @@ from distribution.enums import (
     RuleOperator,
     SkipReason,
 )
-from distribution.models import Campaign, Contact, Invitation, InvitationEvent
+from distribution.models import Campaign, Contact, Invitation, InvitationEvent, KioskDevice
 from distribution.services import segment_create
 from distribution.services.configuration import (
     distribution_settings_update,
     survey_email_template_save,
 )
 from distribution.services.invitations import campaign_create, campaign_send
+from distribution.services.kiosk import kiosk_device_create
 from surveys.models import PersonalLink, Response, Survey
 
 SEED = 358
@@ -48,6 +49,9 @@ RELATIONSHIP_SURVEY = "Relationship survey: NPS"
 LOYALTY_SURVEY = "Loyalty program: NPS"
 # A store visit (a receipt at the till) triggers one of these, shared out by the POS system.
 STORE_SURVEYS = [("Store visit: CSAT", 0.6), ("Checkout counter: CES", 0.4)]
+KIOSK_SURVEY = "Store visit: SMILEY"
+KIOSKS = [("Kamppi main exit", "Kamppi"), ("Itis exit", "Itis"), ("Sello exit", "Sello")]
+DEMO_SHOP = "https://shop.demo.example"
 
 STORES = {"Kamppi": "KAM", "Tampere": "TRE", "Turku": "TKU", "Oulu": "OUL", "Webshop": "WEB"}
 # Home store weights by language: Swedish speakers live mostly in Helsinki and Turku.
@@ -794,3 +798,29 @@ def _load(*, organization, actor, surveys: dict[str, Survey]) -> dict[str, int]:
         "answered": answered,
         "email_templates": len(EMAIL_TEXTS),
     }
+
+
+def load_demo_kiosks(*, organization, actor) -> int:
+    """Kiosk tablets at the store exits asking the smiley survey, and the demo web shop as a
+    website allowed to embed surveys. Nothing when the organization has kiosks already or the
+    smiley survey is missing; returns how many devices were registered. Their addresses are not
+    shown: a CX manager gives a device a new address on the Kiosks page to try one."""
+    with tenant_scope(organization):
+        if KioskDevice.objects.filter(organization=organization).exists():
+            return 0
+        survey = Survey.objects.filter(organization=organization, name=KIOSK_SURVEY).first()
+        if survey is None or not survey.is_open:
+            return 0
+        with transaction.atomic():
+            for name, location in KIOSKS:
+                kiosk_device_create(
+                    actor=actor,
+                    organization=organization,
+                    name=name,
+                    survey=survey,
+                    location=location,
+                )
+            if not organization.embed_allowed_origins:
+                organization.embed_allowed_origins = [DEMO_SHOP]
+                organization.save(update_fields=["embed_allowed_origins", "updated_at"])
+        return len(KIOSKS)

@@ -20,7 +20,12 @@ from surveys.services import (
 )
 
 # The metric a touchpoint's plan names -> the ready-made survey that measures it.
-TEMPLATE_FOR_METRIC = {"nps": "nps", "csat": "csat_service", "ces": "ces_support"}
+TEMPLATE_FOR_METRIC = {
+    "nps": "nps",
+    "csat": "csat_service",
+    "ces": "ces_support",
+    "smiley": "kiosk_smiley",
+}
 # metric -> (score question key, scale, weights at the start of the year, weights at its end):
 # the demo organization improves over the year, so trends and targets have something to show.
 DISTRIBUTIONS = {
@@ -32,6 +37,7 @@ DISTRIBUTIONS = {
     ),
     "csat": ("satisfaction", range(1, 6), [6, 8, 18, 38, 30], [3, 5, 12, 38, 42]),
     "ces": ("effort", range(1, 8), [5, 6, 9, 14, 22, 26, 18], [3, 4, 6, 11, 20, 30, 26]),
+    "smiley": ("visit", range(1, 5), [4, 10, 40, 46], [3, 7, 35, 55]),
 }
 COMMENTS = {
     "low": {
@@ -61,9 +67,12 @@ FOLLOW_UP_KEY = {
     "nps": ("improve", "liked"),
     "csat": ("went_wrong", "went_well"),
     "ces": ("difficult", None),
+    "smiley": ("better", None),
 }
 LANGUAGES = (["fi"] * 14) + (["sv"] * 3) + (["en"] * 3)
 CHANNELS = [Channel.EMAIL] * 5 + [Channel.SMS] * 3 + [Channel.WEB] * 2 + [Channel.QR]
+# The smiley is asked on kiosk tablets at store exits (distribution.demo registers them).
+KIOSK_LOCATIONS = ("Kamppi", "Itis", "Sello")
 
 
 def _weights(start: list[int], end: list[int], progress: float) -> list[float]:
@@ -71,7 +80,7 @@ def _weights(start: list[int], end: list[int], progress: float) -> list[float]:
 
 
 def _is_low(metric: str, value: int) -> bool:
-    return value <= {"nps": 6, "csat": 3, "ces": 4}[metric]
+    return value <= {"nps": 6, "csat": 3, "ces": 4, "smiley": 2}[metric]
 
 
 def demo_surveys_create(
@@ -114,12 +123,16 @@ def demo_responses_create(
                 moment = datetime.combine(
                     day, time(rng.randint(8, 21), rng.randint(0, 59)), tzinfo=zone
                 )
+                channel, hidden = rng.choice(CHANNELS), {}
+                if metric == "smiley":
+                    channel, hidden = Channel.KIOSK, {"location": rng.choice(KIOSK_LOCATIONS)}
                 response = Response(
                     organization=organization,
                     survey=survey,
                     version=survey.current_version,
                     touchpoint=survey.touchpoint,
-                    channel=rng.choice(CHANNELS),
+                    channel=channel,
+                    hidden_fields=hidden,
                     language=language,
                     submitted_at=moment,
                     processed_at=timezone.now(),

@@ -233,6 +233,31 @@ class Template:
     definition: dict[str, Any]
 
 
+KIOSK_SMILEY = _survey(
+    "Smiley",
+    [
+        {
+            "key": "visit",
+            "type": "smiley",
+            "texts": {
+                "fi": "Miten käyntisi meillä sujui tänään?",
+                "sv": "Hur var ditt besök hos oss i dag?",
+                "en": "How was your visit today?",
+            },
+            "required": True,
+        },
+        _text(
+            "better",
+            {
+                "fi": "Mitä voisimme tehdä paremmin?",
+                "sv": "Vad kunde vi göra bättre?",
+                "en": "What could we do better?",
+            },
+            {"question": "visit", "op": "lte", "value": 2},
+        ),
+    ],
+)
+
 TEMPLATES: dict[str, Template] = {
     template.key: template
     for template in (
@@ -261,6 +286,14 @@ TEMPLATES: dict[str, Template] = {
             _("Word of mouth (WOMI)"),
             _("Recommend and discourage (0-10 each) and the reason."),
             WOMI,
+        ),
+        Template(
+            "kiosk_smiley",
+            _("Smiley at an exit (kiosk)"),
+            _(
+                "Four faces from very unhappy to very happy, and what to do better after a sad face."
+            ),
+            KIOSK_SMILEY,
         ),
         Template(
             "content_feedback",

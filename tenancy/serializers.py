@@ -9,7 +9,15 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "time_zone", "default_language", "languages"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "time_zone",
+            "default_language",
+            "languages",
+            "embed_allowed_origins",
+        ]
         read_only_fields = fields
 
 

@@ -16,7 +16,13 @@ from alerts.models import Alert
 from alerts.services.cases import case_create
 from alerts.services.rules import improvement_create, root_cause_create, rule_create
 from core.scoping import tenant_scope
-from distribution.models import Campaign, ContactImport, Invitation, SurveyEmailTemplate
+from distribution.models import (
+    Campaign,
+    ContactImport,
+    Invitation,
+    KioskDevice,
+    SurveyEmailTemplate,
+)
 from reports.models import Digest, ExportJob, ShareLink
 from surveys.models import ResponseImport
 from surveys.services import response_submit
@@ -146,6 +152,7 @@ def acme_objects(org, personas):
         organization=org, url="https://hooks.example.com/", events=["case.created"], secret="x"
     )
     event = WebhookEvent.all_objects.create(organization=org, type="case.created")
+    kiosk = KioskDevice.all_objects.create(organization=org, name="Exit", survey=survey)
     return {
         "alert-rules": rule.public_id,
         "rules": rule.public_id,
@@ -175,6 +182,8 @@ def acme_objects(org, personas):
         "api-keys": key.public_id,
         "webhooks": endpoint.public_id,
         "events": event.public_id,
+        "kiosks": kiosk.public_id,
+        "kiosk-devices": kiosk.public_id,
     }
 
 

@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.scoping import tenant_scope
-from distribution.models import Campaign, Contact, Invitation, InvitationEvent, Segment
+from distribution.models import (
+    Campaign,
+    Contact,
+    Invitation,
+    InvitationEvent,
+    KioskDevice,
+    Segment,
+)
 from distribution.services import invitations as sending
 from journeys.models import Journey
 from metrics.kpis import kpi_list
@@ -147,6 +154,26 @@ def test_campaign_pages_list_the_two_campaigns_and_count_invitations_by_status(
         assert shown and int(shown.group(1)) == counts[status]
 
 
+def test_demo_store_exits_have_kiosks_whose_smiley_answers_count_for_the_store_visit(
+    demo, owner_signed_in
+):
+    with tenant_scope(demo):
+        devices = list(KioskDevice.objects.select_related("survey", "touchpoint"))
+        assert {d.location for d in devices} == {"Kamppi", "Itis", "Sello"}
+        survey = devices[0].survey
+        assert (
+            survey.touchpoint.name == "Store visit" and devices[0].touchpoint == survey.touchpoint
+        )
+        kiosk_answers = Response.objects.filter(survey=survey, channel="kiosk")
+        assert kiosk_answers.count() > 1000
+        assert DailyRollup.objects.filter(survey=survey, channel="kiosk", metric="smiley").exists()
+    assert demo.embed_allowed_origins == ["https://shop.demo.example"]
+    share = owner_signed_in.get(f"/o/demo/surveys/{survey.public_id}/share/")
+    assert share.status_code == 200 and "Kamppi main exit" in share.content.decode()
+    page = owner_signed_in.get("/o/demo/kiosks/").content.decode()
+    assert "Itis exit" in page and "Store visit: SMILEY" in page
+
+
 def test_demo_leaves_nothing_for_the_workers_to_send(demo):
     with tenant_scope(demo):
         assert sending.due_invitations(grace=timedelta(0)) == []
@@ -170,6 +197,7 @@ def test_running_load_demo_again_adds_nothing(demo):
                 Invitation.objects.count(),
                 InvitationEvent.objects.count(),
                 DailyRollup.objects.count(),
+                KioskDevice.objects.count(),
             ]
 
     before = counts()

@@ -4,7 +4,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import user_create
 from alerts.demo import load_demo_alerts
-from distribution.demo import load_demo_distribution
+from distribution.demo import load_demo_distribution, load_demo_kiosks
 from journeys.demo import load_demo_journeys
 from journeys.models import MeasurementPlan
 from metrics.rollups import rollups_rebuild
@@ -72,6 +72,10 @@ class Command(BaseCommand):
                 f"invitations ({distribution['answered']} answered), "
                 f"{distribution['campaigns']} campaigns"
             )
+
+        kiosks = load_demo_kiosks(organization=organization, actor=actor)
+        if kiosks:
+            self.stdout.write(f"  {kiosks} kiosk tablets at store exits")
 
         with tenant_scope(organization):
             alerting = load_demo_alerts(organization=organization, actor=actor, users=users)
