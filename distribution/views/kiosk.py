@@ -153,7 +153,9 @@ class KioskSyncView(View):
         device = _device_or_404(token)
         try:
             body = json.loads(request.body or b"null")
-        except (ValueError, RequestDataTooBig):
+        except RequestDataTooBig:
+            return _error(413, "too_large", _("Send at most 100 answers at a time."))
+        except ValueError:
             return _error(400, "invalid_json", _("Send a JSON object."))
         if not isinstance(body, dict):
             return _error(400, "invalid_json", _("Send a JSON object."))

@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import Webhook
 from core.scoping import tenant_scope
 from surveys.services import response_submit
 from tenancy.models import Membership
+from tests.distribution.test_sharing import answer, smiley_questions, sync
 from tests.journeys.factories import MeasurementPlanFactory
 from tests.surveys.factories import make_survey
 
@@ -219,6 +220,47 @@ def test_email_a_dashboard_every_monday_or_share_it_by_link(write_api, org, pers
     revoked = write_api.post(f"{BASE}/share-links/{link['id']}/revoke/").json()
     assert revoked["revoked_at"] is not None
     assert Client().get(link["url"]).status_code == 404
+
+
+def test_put_a_survey_on_a_kiosk_tablet_or_a_website(write_api, org):
+    kiosk_survey = make_survey(
+        org,
+        touchpoint=MeasurementPlanFactory(touchpoint__stage__journey__organization=org).touchpoint,
+        questions=smiley_questions(),
+    )
+    body = {"name": "Kamppi exit", "survey": kiosk_survey.public_id, "location": "Kamppi"}
+    created = write_api.post(f"{BASE}/kiosk-devices/", body, format="json")
+    assert created.status_code == 201, created.json()
+    device = created.json()
+    assert set(device) == {
+        *body,
+        "id",
+        "touchpoint",
+        "min_interval_seconds",
+        "active",
+        "last_seen_at",
+        "revoked_at",
+        "created_at",
+        "url",
+    }
+    token = device["url"].rstrip("/").rsplit("/", 1)[-1]
+    sync(token, [answer(4), answer(4)])
+    response = write_api.get(f"{BASE}/responses/").json()["results"][0]
+    assert response["channel"] == "kiosk"
+    assert response["hidden_fields"]["kiosk"] == device["id"]
+    assert response["hidden_fields"]["location"] == "Kamppi"
+    assert response["hidden_fields"]["flag"] == "too_fast"  # the second came at once
+    renewed = write_api.post(f"{BASE}/kiosk-devices/{device['id']}/new-address/").json()
+    assert renewed["url"] != device["url"]
+    assert write_api.post(f"{BASE}/kiosk-devices/{device['id']}/revoke/").json()["active"] is False
+
+    org.embed_allowed_origins = ["https://shop.example"]
+    org.save()
+    assert write_api.get(f"{BASE}/").json()["embed_allowed_origins"] == ["https://shop.example"]
+    config = Client().get(
+        f"/e/{kiosk_survey.link_slug}/config/", HTTP_ORIGIN="https://shop.example"
+    )
+    assert config.json()["url"].endswith("?channel=embed&embed=1&lang=fi")
 
 
 def test_receive_and_verify_a_webhook(

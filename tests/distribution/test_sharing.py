@@ -445,6 +445,8 @@ def test_bad_items_are_refused_one_by_one_and_bad_batches_are_400(device_and_tok
     assert sync(token, [answer(1)] * 101).status_code == 400
     not_json = Client().post(f"/k/{token}/answers/", "{", content_type="application/json")
     assert not_json.status_code == 400 and not_json.json()["code"] == "invalid_json"
+    huge = Client().post(f"/k/{token}/answers/", "x" * 3_000_000, content_type="application/json")
+    assert huge.status_code == 413 and huge.json()["code"] == "too_large"
     assert Response.all_objects.count() == 1
 
 
