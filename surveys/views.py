@@ -382,10 +382,11 @@ class AnonymousSurveyView(RespondentView):
             raise Http404
         return survey, None
 
-    def dispatch(self, request, *args, **kwargs):
+    def setup(self, request, *args, **kwargs):
+        # Not dispatch(): RespondentView's csrf_exempt and never_cache decorate dispatch.
+        super().setup(request, *args, **kwargs)
         data = request.POST if request.method == "POST" else request.GET
         self.embedded = data.get("embed") == "1"
-        return super().dispatch(request, *args, **kwargs)
 
     def thanks_url(self) -> str:
         return reverse("surveys:respond_anonymous_thanks", args=[self.survey.link_slug])

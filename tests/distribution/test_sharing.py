@@ -228,6 +228,20 @@ def test_an_answer_through_a_qr_link_records_channel_touchpoint_and_fields(surve
     assert response.hidden_fields == {"location": "Desk 2"}
 
 
+@pytest.mark.parametrize("query", ["", "?channel=embed&embed=1"])
+def test_answering_needs_no_csrf_cookie_and_no_page_is_cached(survey, query):
+    # A site's frame or a browser blocking cookies never gets our CSRF cookie.
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(f"/s/{survey.link_slug}/{query}")
+    assert "no-cache" in page["Cache-Control"] and not page.cookies
+    posted = client.post(
+        f"/s/{survey.link_slug}/{query}",
+        {"score": "8", "submission": uuid.uuid4().hex, "seen": SEEN, "embed": query and "1"},
+    )
+    assert posted.status_code == 302
+    assert Response.all_objects.count() == 1
+
+
 def test_another_organizations_touchpoint_in_a_link_is_ignored(survey, other_org):
     theirs = make_touchpoint(other_org, "Their desk")
     client = Client()
