@@ -24,7 +24,7 @@ from core.services import activity_record
 from distribution.models import KioskDevice, KioskHandle
 from surveys.enums import Channel, QuestionType
 from surveys.exceptions import AnswerErrors
-from surveys.services import response_submit
+from surveys.services import response_prepare, responses_save
 from tenancy.actors import Actor
 
 MAX_BATCH = 100
@@ -210,9 +210,10 @@ def _parse_item(raw: Any, now: datetime) -> tuple[_Item | None, dict]:
 def kiosk_answers_sync(
     *, device: KioskDevice, items: Any, ip: str | None = None, user_agent: str = ""
 ) -> list[dict]:
-    """Store a batch of the device's queued answers, each once; returns one result per item:
-    `stored`, `duplicate` (sent before) or `refused` with its errors. Raises ApplicationError
-    `device_revoked`, or `invalid_batch` when `items` is not a list of at most MAX_BATCH."""
+    """Store a batch of the device's queued answers, each once, in one statement; returns one
+    result per item: `stored`, `duplicate` (sent before) or `refused` with its errors. Raises
+    ApplicationError `device_revoked`, or `invalid_batch` when `items` is not a list of 1 to
+    MAX_BATCH."""
     if not isinstance(items, list) or not 0 < len(items) <= MAX_BATCH:
         raise ApplicationError(
             _("Send 1 to %(n)s answers in a list.") % {"n": MAX_BATCH},
@@ -220,7 +221,7 @@ def kiosk_answers_sync(
             extra={"field": "answers"},
         )
     now = timezone.now()
-    results: dict[int, dict] = {}
+    results: list[dict | None] = [None] * len(items)
     parsed: list[tuple[int, _Item]] = []
     for index, raw in enumerate(items):
         item, errors = _parse_item(raw, now)
@@ -231,54 +232,63 @@ def kiosk_answers_sync(
     parsed.sort(key=lambda pair: pair[1].answered_at)
     with transaction.atomic():
         locked = (
-            KioskDevice.objects.select_for_update()
+            KioskDevice.objects.select_for_update(of=("self",))
             .filter(organization_id=device.organization_id, pk=device.pk)
+            .select_related("organization", "survey__current_version", "touchpoint")
             .first()
         )
         if locked is None or locked.revoked_at is not None:
             raise ApplicationError(_("This device has been removed."), code="device_revoked")
-        languages = locked.survey.current_version.languages if locked.survey.is_open else []
-        last = locked.last_answered_at
+        times = sorted(filter(None, [locked.last_answered_at]))
+        prepared: list[tuple[int, _Item, Any]] = []
         for index, item in parsed:
-            results[index] = _store(locked, item, last, languages, ip, user_agent)
-            if results[index]["status"] == "stored" and (last is None or item.answered_at > last):
-                last = item.answered_at
-        locked.last_answered_at = last
+            try:
+                prepared.append((index, item, _prepare(locked, item, times, ip, user_agent)))
+            except AnswerErrors as invalid:
+                results[index] = {"id": item.id, "status": "refused", "errors": invalid.fields}
+            except ApplicationError as refused:
+                errors = {"survey": [refused.message]}
+                results[index] = {"id": item.id, "status": "refused", "errors": errors}
+            times.append(item.answered_at)
+        saved = responses_save(
+            organization=locked.organization, prepared=[p for _, _, p in prepared]
+        )
+        for (index, item, _prepared), pk in zip(prepared, saved, strict=True):
+            results[index] = {"id": item.id, "status": "stored" if pk else "duplicate"}
+        stored = [item.answered_at for (_, item, _), pk in zip(prepared, saved, strict=True) if pk]
+        locked.last_answered_at = max(
+            [*stored, *filter(None, [locked.last_answered_at])], default=None
+        )
         locked.last_seen_at = now
         locked.save(update_fields=["last_answered_at", "last_seen_at", "updated_at"])
-    return [results[index] for index in range(len(items))]
+    return results
 
 
 def _raw_id(raw: Any) -> str:
     return str(raw.get("id", ""))[:64] if isinstance(raw, dict) else ""
 
 
-def _store(device, item: _Item, last, languages, ip, user_agent) -> dict:
+def _prepare(device, item: _Item, earlier: list[datetime], ip, user_agent):
+    """One answer validated as a kiosk response; `earlier` are the device's answer times before
+    it (the last one stored and the batch's), for the button-mash flag."""
     survey = device.survey
     hidden = {"kiosk": device.public_id}
     if device.location:
         hidden["location"] = device.location
-    if last is not None and item.answered_at - last < timedelta(
-        seconds=device.min_interval_seconds
-    ):
+    before = [at for at in earlier if at <= item.answered_at]
+    if before and item.answered_at - max(before) < timedelta(seconds=device.min_interval_seconds):
         hidden["flag"] = TOO_FAST
-    language = item.language if item.language in languages else survey.default_language
-    try:
-        response = response_submit(
-            organization=device.organization,
-            survey=survey,
-            answers=item.answers,
-            channel=Channel.KIOSK,
-            language=language,
-            touchpoint=device.touchpoint,
-            hidden_fields=hidden,
-            submitted_at=item.answered_at,
-            idempotency_key=f"kiosk:{device.public_id}:{item.id}",
-            ip=ip,
-            user_agent=user_agent,
-        )
-    except AnswerErrors as invalid:
-        return {"id": item.id, "status": "refused", "errors": invalid.fields}
-    except ApplicationError as refused:
-        return {"id": item.id, "status": "refused", "errors": {"survey": [refused.message]}}
-    return {"id": item.id, "status": "duplicate" if response.replayed else "stored"}
+    languages = survey.current_version.languages if survey.current_version else []
+    return response_prepare(
+        organization=device.organization,
+        survey=survey,
+        answers=item.answers,
+        channel=Channel.KIOSK,
+        language=item.language if item.language in languages else survey.default_language,
+        touchpoint=device.touchpoint,
+        hidden_fields=hidden,
+        submitted_at=item.answered_at,
+        idempotency_key=f"kiosk:{device.public_id}:{item.id}",
+        ip=ip,
+        user_agent=user_agent,
+    )

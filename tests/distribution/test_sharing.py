@@ -10,7 +10,9 @@ from datetime import timedelta
 import pypdfium2
 import pytest
 import zxingcpp
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
 
@@ -429,6 +431,21 @@ def test_synced_answers_are_stored_once_with_channel_location_and_time(device_an
     assert responses[0].submitted_at == earlier.replace(microsecond=earlier.microsecond)
     assert responses[1].hidden_fields == {"kiosk": device.public_id, "location": "Kamppi"}
     assert responses[0].touchpoint_id == device.touchpoint_id
+
+
+def test_a_batch_costs_the_same_statements_however_many_answers(device_and_token):
+    _device, token = device_and_token
+    start = timezone.now() - timedelta(hours=1)
+
+    def statements(count: int, offset: int) -> int:
+        batch = [answer(3, at=start + timedelta(seconds=offset + 10 * i)) for i in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            assert sync(token, batch).status_code == 200
+        return len(captured)
+
+    statements(1, 3000)  # the first sync reads the survey's definition once per process
+    assert statements(2, 0) == statements(100, 100) <= 8
+    assert Response.all_objects.count() == 103
 
 
 def test_answers_closer_than_the_interval_are_flagged_not_hidden(device_and_token):
