@@ -33,6 +33,7 @@
     thanks: document.getElementById("kiosk-thanks"),
   };
   var attract = document.getElementById("kiosk-attract");
+  var underneath = [document.querySelector(".kiosk-header"), document.getElementById("kiosk-main")];
   var removedScreen = document.getElementById("kiosk-removed");
   var statusLine = document.getElementById("kiosk-status");
   var followUpForm = document.getElementById("kiosk-follow-up-form");
@@ -51,6 +52,7 @@
     syncAgain: false,
     failing: false,
     retryDelay: RETRY_FIRST_MS,
+    batchSize: BATCH,
     retryTimer: null,
     screenTimer: null,
     idleTimer: null,
@@ -150,7 +152,10 @@
   function setLanguage(code) {
     if (!config.texts[code]) return;
     state.language = code;
-    if (state.draft) state.draft.language = code;
+    if (state.draft) {
+      state.draft.language = code;
+      save(DRAFT_KEY, state.draft);
+    }
     applyTexts();
   }
 
@@ -221,12 +226,19 @@
     state.language = config.default_language;
     applyTexts();
     attract.hidden = false;
+    cover(true);
     attract.focus({ preventScroll: true });
   }
 
   function hideAttract() {
     attract.hidden = true;
+    cover(false);
     show("question");
+  }
+
+  // What a full-screen layer covers can be neither tabbed to nor read out.
+  function cover(covered) {
+    underneath.forEach(function (node) { node.inert = covered; });
   }
 
   // --- answering ------------------------------------------------------------------------------
@@ -290,7 +302,7 @@
       state.syncAgain = true;
       return;
     }
-    var batch = queue().slice(0, BATCH);
+    var batch = queue().slice(0, state.batchSize);
     if (!batch.length) {
       state.failing = false;
       renderStatus();
@@ -311,6 +323,8 @@
     })
       .then(function (response) {
         if (response.status === 410 || response.status === 404) return "removed";
+        // Too big for the server (long texts): smaller batches until one goes through.
+        if (response.status === 413) state.batchSize = Math.max(1, Math.floor(batch.length / 2));
         if (!response.ok) {
           var error = new Error("sync answered " + response.status);
           error.retryAfter = parseInt(response.headers.get("Retry-After"), 10) || 0;
@@ -338,6 +352,7 @@
         }
         state.failing = false;
         state.retryDelay = RETRY_FIRST_MS;
+        state.batchSize = BATCH;
         renderStatus();
         if (left) sync();
       })
@@ -364,6 +379,7 @@
     attract.hidden = true;
     applyTexts();
     removedScreen.hidden = false;
+    cover(true);
     // Queued answers stay in localStorage (they are never dropped unanswered), but the page and
     // its files go: a revoked tablet reloaded offline must not come back as a working kiosk.
     if ("serviceWorker" in navigator) {

@@ -24,9 +24,13 @@ P = Permission
 
 
 def tenant_models() -> list[type[models.Model]]:
-    """Every installed model with an `organization` field, i.e. every row a tenant owns."""
+    """Every installed model with an `organization` field, i.e. every row a tenant owns. The
+    `*_handle` directories are not: they are read before the organization is known, to find it
+    (ARCHITECTURE.md, "Growing past one machine")."""
     found = []
     for model in apps.get_models():
+        if model._meta.db_table.endswith("_handle"):
+            continue
         try:
             model._meta.get_field("organization")
         except FieldDoesNotExist:
