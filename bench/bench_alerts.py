@@ -76,7 +76,10 @@ GUNICORN_WORKERS = 2
 # evaluated on `alerts` and sent on `notifications` by a pool of their own, so the rollup work a
 # submission also causes (`metrics`, and `default` for its invitation) never queues in front of
 # a low score. One process each: the machine has 2 cores.
-WORKER_POOLS = {"alerts": ("alerts", "notifications"), "work": ("metrics", "default")}
+WORKER_POOLS = {
+    "alerts": ("alerts", "notifications"),
+    "work": ("metrics", "default", "maintenance"),
+}
 # Rollups may lag a little; a low score may not. On shared cores the work pool yields the CPU.
 WORKER_NICENESS = {"alerts": 0, "work": 10}
 WORKER_CONCURRENCY = 1

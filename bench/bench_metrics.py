@@ -26,6 +26,7 @@ from bench import server
 from bench.environment import PROJECT_ROOT, BenchContext, BenchSetupError
 from bench.load import measure
 from bench.registry import Result, benchmark
+from core import queues
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ WORKER_SLUG = "bench-metrics-worker"
 TOUCHPOINTS = 20
 DAYS = 365
 API_WORKERS = 2
-WORKER_QUEUES = "default,metrics,alerts,notifications"
+WORKER_QUEUES = ",".join(queues.ALL)
 
 
 def sizes(context: BenchContext) -> Sizes:

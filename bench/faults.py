@@ -48,6 +48,7 @@ import redis
 from bench.cluster import PrivateCluster
 from bench.environment import PROJECT_ROOT
 from bench.server import free_port
+from core import queues
 
 REDIS_DB = 12
 DATABASE = "cxp_faults"
@@ -247,7 +248,7 @@ class Stack:
             "web": [str(Path(sys.executable).parent / "gunicorn"), "-c",
                     "cxplatform/gunicorn.conf.py", "cxplatform.wsgi"],
             "worker": [sys.executable, "-m", "celery", "-A", "cxplatform", "worker", "--pool",
-                       "solo", "-Q", "default,metrics,alerts,notifications", "--without-mingle",
+                       "solo", "-Q", ",".join(queues.ALL), "--without-mingle",
                        "--without-gossip", "-n", f"faults-{uuid.uuid4().hex[:6]}@%h"],
             "beat": [sys.executable, "-m", "celery", "-A", "cxplatform", "beat"],
         }  # fmt: skip

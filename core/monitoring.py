@@ -16,7 +16,7 @@ import redis
 from celery.signals import heartbeat_sent, task_failure, task_retry
 from django.conf import settings
 
-from core import queueing
+from core import queueing, queues
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +27,8 @@ COUNTERS = {
 }
 LABELS = {"task_failures": "task", "task_retries": "task", "provider_errors": "provider"}
 WORKER_HEARTBEAT_KEY = "monitoring:worker-heartbeat"
-# Celery queues the platform uses (settings.CELERY_TASK_ROUTES); the Redis transport keeps each
-# as a list of that name.
-QUEUES = ("default", "metrics", "alerts", "notifications")
+# The Redis transport keeps each queue as a list of that name.
+QUEUES = queues.ALL
 
 
 def redis_client() -> redis.Redis | None:

@@ -14,6 +14,7 @@ from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from core import queues
 from cxplatform.api_docs import TAGS as API_TAGS
 from cxplatform.schedule import BEAT_SCHEDULE
 
@@ -252,17 +253,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Every task has a time limit: this default, or a tighter one on the task itself.
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
-CELERY_TASK_ROUTES = {
-    "metrics.*": {"queue": "metrics"},
-    # Alert evaluation has its own queue, so a rollup backlog never delays a low-score alert.
-    "alerts.tasks.evaluate_response": {"queue": "alerts"},
-    "alerts.tasks.evaluate_pending_responses": {"queue": "alerts"},
-    "alerts.tasks.evaluate_aggregate_rule": {"queue": "alerts"},
-    "alerts.*": {"queue": "notifications"},
-    "reports.tasks.send_digest": {"queue": "notifications"},
-    "distribution.tasks.send_*": {"queue": "notifications"},
-    "webhooks.*": {"queue": "notifications"},
-}
+# One queue per class of work, each with a worker pool of its own (core/queues.py).
+CELERY_TASK_ROUTES = queues.ROUTES
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE

@@ -43,5 +43,5 @@ trap 'kill 0' EXIT INT TERM
 # Alerts have a worker of their own, so a rollup backlog never delays a low score's case.
 .venv/bin/celery -A cxplatform worker -Q alerts,notifications -n alerts@%h --loglevel=info &
 # On shared cores rollups yield the CPU to alerts (they may lag a little; a low score may not).
-nice -n 10 .venv/bin/celery -A cxplatform worker -B -Q default,metrics -n work@%h --loglevel=info &
+nice -n 10 .venv/bin/celery -A cxplatform worker -B -Q default,metrics,maintenance -n work@%h --loglevel=info &
 $PY manage.py runserver "$ADDRESS"

@@ -26,7 +26,7 @@ from tests.plugins.worker import wait_for
 from tests.surveys.factories import make_survey, make_touchpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-QUEUES = ["default", "metrics", "notifications"]
+QUEUES = ["default", "metrics", "notifications", "maintenance"]
 BROKER = django_settings.CELERY_BROKER_URL
 
 

@@ -6,9 +6,10 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
+from core import queues
 from cxplatform.celery import app
 
-QUEUES = ["default", "metrics", "alerts", "notifications"]
+QUEUES = list(queues.ALL)
 
 
 @pytest.fixture
