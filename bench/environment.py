@@ -8,11 +8,13 @@ The development and test databases are never opened.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -185,28 +187,29 @@ def _save_as_template(database_url: str, name: str, template: str) -> None:
 
 
 # Any number, the same in every run: the PostgreSQL advisory lock one bench run holds.
-RUN_LOCK = 0x6378_6265_6E63
+RUN_LOCK_FILE = Path(tempfile.gettempdir()) / "cxplatform-bench.lock"
 
 
 @contextlib.contextmanager
 def exclusive_run(database_url: str, *, echo=print):
-    """Hold a server-wide advisory lock for the whole run: two runs (a `make bench` and the
-    bench tests of a `make test`, say) would share Redis databases 13 and 14, and one's workers
-    would take the other's tasks, so the second run waits for the first to finish."""
+    """Hold a machine-wide file lock for the whole run: two runs (a `make bench` and the bench
+    tests of a `make test`, say) would share Redis databases 13 and 14, and one's workers would
+    take the other's tasks, so the second run waits for the first to finish. A file lock, not a
+    PostgreSQL session lock: the database may sit behind a transaction-mode pooler."""
     try:
-        connection = psycopg2.connect(with_database(database_url, "postgres"), connect_timeout=5)
+        psycopg2.connect(with_database(database_url, "postgres"), connect_timeout=5).close()
     except psycopg2.Error as error:
         raise BenchSetupError(f"PostgreSQL is not reachable ({error}).") from error
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
-            if not cursor.fetchone()[0]:
-                echo("Another benchmark run is in progress; waiting for it to finish...")
-                cursor.execute("SELECT pg_advisory_lock(%s)", [RUN_LOCK])
-        yield
-    finally:
-        connection.close()  # releases the lock
+    with open(RUN_LOCK_FILE, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            echo("Another benchmark run is in progress; waiting for it to finish...")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def drop_database(database_url: str, name: str) -> None:

@@ -124,6 +124,26 @@ SILENCED_SYSTEM_CHECKS = ["models.W047"] if EMBEDDED else []
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
 # A kept connection is checked before a request reuses it, so a database restart costs no error.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True))
+# Behind PgBouncer in transaction mode a server-side cursor (`.iterator()`) would outlive the
+# transaction that opened it: turn them off there (docs/scaling.md).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+    "DISABLE_SERVER_SIDE_CURSORS", default=False
+)
+# `manage.py migrate` goes straight to PostgreSQL when DATABASE_DIRECT_URL names it (core's migrate
+# command), and lag-tolerant reads may go to a streaming replica (core/replica.py). In tests both
+# are the default database.
+for alias, variable in (("direct", "DATABASE_DIRECT_URL"), ("replica", "DATABASE_REPLICA_URL")):
+    if not EMBEDDED and env.str(variable, default=""):
+        DATABASES[alias] = {
+            **env.db_url_config(env.str(variable)),
+            "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+            "CONN_HEALTH_CHECKS": True,
+            "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
+            "TEST": {"MIRROR": "default"},
+        }
+if "replica" in DATABASES:
+    # An unreachable replica must cost a read a second at most before it falls back.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if EMBEDDED:

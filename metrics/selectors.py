@@ -12,12 +12,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 
 from distribution.selectors import segment_contacts
+from core.replica import lag_tolerant
 from metrics import registry, scores
 from metrics.models import DailyRollup, DailyTotal
 from metrics.periods import Interval, period_of, periods, previous_range
@@ -95,7 +96,7 @@ def _raw_day_counts(*, organization, metric: str, first: date, last: date, filte
     start, _ = day_bounds(first, organization.time_zone)
     _, end = day_bounds(last, organization.time_zone)
     rows = (
-        Answer.objects.filter(
+        Answer.objects.using(lag_tolerant()).filter(
             organization=organization,
             question__metric=metric,
             value_int__isnull=False,
@@ -208,7 +209,7 @@ def _summed_by_key(
     grouping = ", ".join(str(number) for number in range(1, len(groups) + 1))
     sql = f"SELECT {', '.join(groups)}, {sums} FROM ({inner}) r GROUP BY {grouping}"  # noqa: S608 (our constants and Django's SQL; values as parameters)
     summed: dict[tuple, dict[str, int]] = {}
-    with connection.cursor() as cursor:
+    with connections[rollups.db].cursor() as cursor:
         cursor.execute(sql, [start, *keys, *params])
         for row in cursor.fetchall():
             group, n, counts = row[: len(groups)], row[len(groups)], row[len(groups) + 1 :]
@@ -230,7 +231,7 @@ def _summed_by_each(
     sql = f"SELECT {', '.join(groups)}, e.key, SUM({value}) FROM ({inner}) r, {each} e"  # noqa: S608 (our constants and Django's SQL; values as parameters)
     first = start if vendor == "postgresql" else start.isoformat()
     summed: dict[tuple, dict[str, int]] = defaultdict(dict)
-    with connection.cursor() as cursor:
+    with connections[rollups.db].cursor() as cursor:
         cursor.execute(f"{sql} GROUP BY {grouping}", [first, *params])
         for *group, period_start, key, count in cursor.fetchall():
             if isinstance(period_start, str):
@@ -272,7 +273,8 @@ def metric_series(
     else:
         rollups = (
             filters.rollup_model()
-            .objects.filter(
+            .objects.using(lag_tolerant())
+            .filter(
                 organization=organization, metric=metric, day__gte=previous_start, day__lte=end
             )
             .filter(filters.as_q())
@@ -328,7 +330,7 @@ def touchpoint_metric_scores(
         return {}
     touchpoint_ids = {touchpoint_id for touchpoint_id, _ in pairs}
     metrics = {metric for _, metric in pairs}
-    rows = DailyTotal.objects.filter(
+    rows = DailyTotal.objects.using(lag_tolerant()).filter(
         organization=organization,
         touchpoint_id__in=touchpoint_ids,
         metric__in=metrics,
@@ -398,7 +400,8 @@ def touchpoint_histograms(
     else:
         rollups = (
             filters.rollup_model()
-            .objects.filter(
+            .objects.using(lag_tolerant())
+            .filter(
                 organization=organization,
                 metric__in=metrics,
                 day__gte=previous_start,
@@ -433,7 +436,7 @@ def _raw_touchpoint_day_counts(
     start, _ = day_bounds(first, organization.time_zone)
     _, end = day_bounds(last, organization.time_zone)
     rows = (
-        Answer.objects.filter(
+        Answer.objects.using(lag_tolerant()).filter(
             organization=organization,
             question__metric__in=metrics,
             value_int__isnull=False,
@@ -547,7 +550,7 @@ def hidden_field_histograms(
     first, _ = day_bounds(start, organization.time_zone)
     _, last = day_bounds(end, organization.time_zone)
     rows = list(
-        Answer.objects.filter(
+        Answer.objects.using(lag_tolerant()).filter(
             organization=organization,
             question__metric=metric,
             value_int__isnull=False,

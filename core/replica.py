@@ -1,0 +1,44 @@
+"""Reads that may lag a little (dashboards, KPI and metric series, journey map scores, exports,
+digests) go to a streaming replica when DATABASE_REPLICA_URL names one; everything else, and any
+read inside a transaction (it may need to see its own writes), stays on the primary.
+
+Explicit, never a router: a selector that may lag says so with `lag_tolerant()`. An unreachable
+replica is remembered for a while and those reads go to the primary without an error.
+"""
+
+import logging
+import time
+
+from django.db import DatabaseError, connections, transaction
+
+logger = logging.getLogger(__name__)
+
+REPLICA = "replica"
+PRIMARY = "default"
+# How long a replica found unreachable is left alone before it is tried again.
+RETRY_AFTER = 30.0
+_down_until = 0.0
+
+
+def lag_tolerant() -> str:
+    """The database alias for a read that may be a few seconds behind."""
+    global _down_until
+    if REPLICA not in connections.settings or transaction.get_connection(PRIMARY).in_atomic_block:
+        return PRIMARY
+    if time.monotonic() < _down_until:
+        return PRIMARY
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError:
+        _down_until = time.monotonic() + RETRY_AFTER
+        logger.warning(
+            "replica unreachable; lag-tolerant reads use the primary for %ss", RETRY_AFTER
+        )
+        return PRIMARY
+    return REPLICA
+
+
+def replica_recheck() -> None:
+    """Forget that the replica was down (tests, and an operator's fix taking effect at once)."""
+    global _down_until, _checked_at
+    _down_until = _checked_at = 0.0
