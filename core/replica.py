@@ -25,12 +25,18 @@ def lag_tolerant() -> str:
     global _down_until
     if REPLICA not in connections.settings or transaction.get_connection(PRIMARY).in_atomic_block:
         return PRIMARY
-    if time.monotonic() < _down_until:
+    now = time.monotonic()
+    if now < _down_until:
         return PRIMARY
+    replica = connections[REPLICA]
     try:
-        connections[REPLICA].ensure_connection()
+        # A kept connection is checked once per request (CONN_HEALTH_CHECKS, on for the replica),
+        # here rather than at the read, so a replica gone since the last request falls back too.
+        replica.close_if_health_check_failed()
+        replica.ensure_connection()
     except DatabaseError:
-        _down_until = time.monotonic() + RETRY_AFTER
+        replica.close()
+        _down_until = now + RETRY_AFTER
         logger.warning(
             "replica unreachable; lag-tolerant reads use the primary for %ss", RETRY_AFTER
         )
@@ -40,5 +46,5 @@ def lag_tolerant() -> str:
 
 def replica_recheck() -> None:
     """Forget that the replica was down (tests, and an operator's fix taking effect at once)."""
-    global _down_until, _checked_at
-    _down_until = _checked_at = 0.0
+    global _down_until
+    _down_until = 0.0

@@ -41,6 +41,10 @@ TAGS = [
     {"name": "Campaigns", "description": "A survey sent to a segment or list of contacts."},
     {"name": "Email templates", "description": "Invitation email texts per survey and language."},
     {"name": "Distribution settings", "description": "Contact-frequency rules and SMS sender."},
+    {
+        "name": "Kiosk devices",
+        "description": "Tablets that ask a smiley survey at a touchpoint; the address is shown once.",
+    },
     {"name": "Metrics", "description": "Scores per day, week or month, from the rollups."},
     {"name": "KPIs", "description": "Every measurement plan judged against its target."},
     {"name": "Alert rules", "description": "Rules that raise alerts on responses or trends."},

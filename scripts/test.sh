@@ -5,12 +5,17 @@ cd "$(dirname "$0")/.."
 
 .venv/bin/python scripts/check_services.py || exit 1
 
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the browser tests (once per machine)..."
+# Debian packages some tests need: chromium (browser tests) and pgbouncer (tests/faults/test_scale_out.py).
+missing=""
+[ -x /usr/bin/chromium ] || missing="$missing chromium"
+[ -x /usr/sbin/pgbouncer ] || missing="$missing pgbouncer"
+if [ -n "$missing" ]; then
+  echo "Installing Debian's$missing for the tests (once per machine)..."
   if [ "$(id -u)" = "0" ]; then
-    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "chromium could not be installed; browser tests will fail"
+    # shellcheck disable=SC2086
+    (apt-get update -qq && apt-get install -y -qq $missing >/dev/null) || echo "$missing could not be installed; the tests that need it will fail"
   else
-    echo "chromium is missing: run 'sudo apt-get install chromium'" >&2
+    echo "missing:$missing; run 'sudo apt-get install$missing'" >&2
   fi
 fi
 

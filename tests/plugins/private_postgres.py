@@ -3,6 +3,7 @@ shared one: `initdb` into a temporary directory, the schema of the test database
 pg_dump, and a production-like gunicorn serving the app against it."""
 
 import http.client
+import json
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,19 @@ class Server:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+    def request(
+        self, method: str, path: str, body: dict | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A JSON request (the API), its redirect not followed."""
+        connection = http.client.HTTPConnection(urllib.parse.urlsplit(self.base).netloc, timeout=30)
+        try:
+            data = None if body is None else json.dumps(body)
+            connection.request(method, path, body=data, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
 
     def post(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """A form POST, its redirect not followed."""
