@@ -17,8 +17,8 @@ from django.db.models import Count, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 
-from distribution.selectors import segment_contacts
 from core.replica import lag_tolerant
+from distribution.selectors import segment_contacts
 from metrics import registry, scores
 from metrics.models import DailyRollup, DailyTotal
 from metrics.periods import Interval, period_of, periods, previous_range
@@ -96,7 +96,8 @@ def _raw_day_counts(*, organization, metric: str, first: date, last: date, filte
     start, _ = day_bounds(first, organization.time_zone)
     _, end = day_bounds(last, organization.time_zone)
     rows = (
-        Answer.objects.using(lag_tolerant()).filter(
+        Answer.objects.using(lag_tolerant())
+        .filter(
             organization=organization,
             question__metric=metric,
             value_int__isnull=False,
@@ -274,9 +275,7 @@ def metric_series(
         rollups = (
             filters.rollup_model()
             .objects.using(lag_tolerant())
-            .filter(
-                organization=organization, metric=metric, day__gte=previous_start, day__lte=end
-            )
+            .filter(organization=organization, metric=metric, day__gte=previous_start, day__lte=end)
             .filter(filters.as_q())
         )
         summed = _summed(rollups, start=start, interval=interval, metrics=[metric])
@@ -330,13 +329,17 @@ def touchpoint_metric_scores(
         return {}
     touchpoint_ids = {touchpoint_id for touchpoint_id, _ in pairs}
     metrics = {metric for _, metric in pairs}
-    rows = DailyTotal.objects.using(lag_tolerant()).filter(
-        organization=organization,
-        touchpoint_id__in=touchpoint_ids,
-        metric__in=metrics,
-        day__gte=start,
-        day__lte=end,
-    ).values_list("touchpoint_id", "metric", "counts")
+    rows = (
+        DailyTotal.objects.using(lag_tolerant())
+        .filter(
+            organization=organization,
+            touchpoint_id__in=touchpoint_ids,
+            metric__in=metrics,
+            day__gte=start,
+            day__lte=end,
+        )
+        .values_list("touchpoint_id", "metric", "counts")
+    )
     histograms: dict[tuple[int, str], dict] = defaultdict(dict)
     for touchpoint_id, metric, counts in rows:
         if (touchpoint_id, metric) in pairs:
@@ -436,7 +439,8 @@ def _raw_touchpoint_day_counts(
     start, _ = day_bounds(first, organization.time_zone)
     _, end = day_bounds(last, organization.time_zone)
     rows = (
-        Answer.objects.using(lag_tolerant()).filter(
+        Answer.objects.using(lag_tolerant())
+        .filter(
             organization=organization,
             question__metric__in=metrics,
             value_int__isnull=False,
@@ -550,7 +554,8 @@ def hidden_field_histograms(
     first, _ = day_bounds(start, organization.time_zone)
     _, last = day_bounds(end, organization.time_zone)
     rows = list(
-        Answer.objects.using(lag_tolerant()).filter(
+        Answer.objects.using(lag_tolerant())
+        .filter(
             organization=organization,
             question__metric=metric,
             value_int__isnull=False,
