@@ -100,7 +100,7 @@ def buckets_of_response(response: Response) -> set[Bucket]:
 def rollup_days_of_responses(*, organization, response_ids: Iterable[int]) -> dict[RollupDay, str]:
     """{rollup day: metric} of every scored answer of these responses, in one query."""
     rows = (
-        _scored(Answer.objects.filter(organization=organization, response_id__in=response_ids))
+        _scored(_of(organization).filter(response_id__in=response_ids))
         .annotate(day=TruncDate("response__submitted_at", tzinfo=organization.zone))
         .values_list(
             "response__survey_id", "question__key", "response__touchpoint_id", "day",
@@ -125,8 +125,7 @@ def rollups_refresh(*, organization, days: Mapping[RollupDay, str]) -> None:
     survey_days = _survey_days(days)
     with transaction.atomic():
         totals = _locked_totals(organization, days, survey_days)
-        answers = Answer.objects.filter(
-            organization=organization,
+        answers = _of(organization).filter(
             response__in=Response.objects.filter(organization=organization).filter(
                 _submitted_on(survey_days, organization.time_zone)
             ),
@@ -138,6 +137,16 @@ def rollups_refresh(*, organization, days: Mapping[RollupDay, str]) -> None:
         }
         _write_rollups(organization, totals, survey_days, fresh)
         _write_totals(totals, fresh)
+
+
+def _of(organization) -> QuerySet:
+    """The organization's answers, its responses and questions joined within it too (every
+    table a statement reaches names the organization: ARCHITECTURE.md, sharding)."""
+    return Answer.objects.filter(
+        organization=organization,
+        response__organization=organization,
+        question__organization=organization,
+    )
 
 
 def _scored(answers: QuerySet) -> QuerySet:
@@ -312,7 +321,7 @@ def _write_totals(totals: dict[RollupDay, DailyTotal], fresh: dict[Bucket, dict[
 
 def rollups_rebuild(*, organization) -> int:
     """Throw away and recompute every rollup of the organization from raw answers. Returns rows made."""
-    histograms = _histograms(Answer.objects.filter(organization=organization), organization.zone)
+    histograms = _histograms(_of(organization), organization.zone)
     totals: dict[tuple[RollupDay, str], dict[str, int]] = defaultdict(dict)
     for bucket, histogram in histograms.items():
         total = totals[(bucket.rollup_day, bucket.metric)]

@@ -256,11 +256,10 @@ def kiosk_answers_sync(
         for (index, item, _prepared), pk in zip(prepared, saved, strict=True):
             results[index] = {"id": item.id, "status": "stored" if pk else "duplicate"}
         stored = [item.answered_at for (_, item, _), pk in zip(prepared, saved, strict=True) if pk]
-        locked.last_answered_at = max(
-            [*stored, *filter(None, [locked.last_answered_at])], default=None
+        last = max([*stored, *filter(None, [locked.last_answered_at])], default=None)
+        KioskDevice.objects.filter(organization_id=locked.organization_id, pk=locked.pk).update(
+            last_answered_at=last, last_seen_at=now, updated_at=now
         )
-        locked.last_seen_at = now
-        locked.save(update_fields=["last_answered_at", "last_seen_at", "updated_at"])
     return results
 
 
