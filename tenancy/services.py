@@ -78,7 +78,9 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
     """Change a member's role. Raises ApplicationError when it would leave no owner."""
     if role not in Role.values:
         raise ApplicationError(_("Unknown role."), code="invalid_role", extra={"field": "role"})
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.select_for_update().get(
+        organization_id=membership.organization_id, pk=membership.pk
+    )
     _check_may_touch(actor, membership, role)
     previous, membership.role = membership.role, role
     membership.save(update_fields=["role", "updated_at"])
@@ -94,7 +96,9 @@ def membership_change_role(*, actor: Actor, membership: Membership, role: str) -
 
 @transaction.atomic
 def membership_remove(*, actor: Actor, membership: Membership) -> None:
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = Membership.objects.select_for_update().get(
+        organization_id=membership.organization_id, pk=membership.pk
+    )
     _check_may_touch(actor, membership, None)
     activity_record(
         organization=membership.organization,

@@ -589,7 +589,9 @@ PROGRESS = {
 def invitation_delivery_update(*, invitation: Invitation, status: str, reason: str = "") -> bool:
     """A provider's report (delivered, failed, bounced). Never moves an invitation backwards
     (an answered one stays answered); repeating a report changes nothing."""
-    invitation = Invitation.all_objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.all_objects.select_for_update().get(
+        organization_id=invitation.organization_id, pk=invitation.pk
+    )
     if invitation.status == status:
         return False
     if status in PROGRESS and PROGRESS.get(invitation.status, 0) >= PROGRESS[status]:

@@ -281,7 +281,9 @@ def inbound_sms(
                 )
         except IntegrityError:
             return InboundSms.all_objects.get(message_sid=sid).reply, True
-        invitation = Invitation.all_objects.select_for_update().get(pk=invitation.pk)
+        invitation = Invitation.all_objects.select_for_update().get(
+            organization_id=invitation.organization_id, pk=invitation.pk
+        )
         if word:
             reply = _keyword_reply(from_number, to_number, word, language)
         elif invitation.contact and invitation.contact.sms_opted_out_at is not None:

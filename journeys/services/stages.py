@@ -23,7 +23,9 @@ from tenancy.actors import Actor
 def stage_create(*, actor: Actor, journey: Journey, name: str, description: str = "") -> Stage:
     """Add a stage at the end of the journey."""
     # Lock the journey so two stages added at once don't take the same position.
-    Journey.objects.select_for_update().filter(pk=journey.pk).first()
+    Journey.objects.select_for_update().filter(
+        organization_id=journey.organization_id, pk=journey.pk
+    ).first()
     last = Stage.objects.filter(journey=journey).aggregate(last=Max("position"))["last"]
     stage = Stage.objects.create(
         organization=journey.organization,
@@ -65,7 +67,7 @@ def stage_move(*, actor: Actor, stage: Stage, direction: str) -> Stage:
     """Swap the stage with its neighbour; at either end nothing changes. Positions stay dense."""
     stages = list(
         Stage.objects.select_for_update()
-        .filter(journey_id=stage.journey_id)
+        .filter(organization_id=stage.organization_id, journey_id=stage.journey_id)
         .order_by("position", "id")
     )
     if _swap_with_neighbour(stages, stage, direction):
@@ -91,7 +93,7 @@ def stage_delete(*, actor: Actor, stage: Stage) -> None:
     _refuse_if_touchpoints_have_dependents(Touchpoint.objects.filter(stage=stage))
     siblings = list(
         Stage.objects.select_for_update()
-        .filter(journey_id=stage.journey_id)
+        .filter(organization_id=stage.organization_id, journey_id=stage.journey_id)
         .order_by("position", "id")
     )
     activity_record(

@@ -106,7 +106,9 @@ def touchpoint_update(*, actor: Actor, touchpoint: Touchpoint, **changes: Any) -
                 code="other_journey",
                 extra={"field": "stage"},
             )
-        Stage.objects.select_for_update().filter(pk__in=[old_stage_id, new_stage.pk]).count()
+        Stage.objects.select_for_update().filter(
+            organization_id=new_stage.organization_id, pk__in=[old_stage_id, new_stage.pk]
+        ).count()
         changes["stage"] = new_stage
         changes["position"] = _next_touchpoint_position(new_stage)
     diff = _changed(touchpoint, changes)
@@ -134,7 +136,7 @@ def touchpoint_move(*, actor: Actor, touchpoint: Touchpoint, direction: str) -> 
     their places out of sight). At either end nothing changes; positions stay dense."""
     rows = list(
         Touchpoint.objects.select_for_update()
-        .filter(stage_id=touchpoint.stage_id)
+        .filter(organization_id=touchpoint.organization_id, stage_id=touchpoint.stage_id)
         .order_by("position", "id")
     )
     _renumber(Touchpoint, rows)
@@ -197,7 +199,7 @@ def touchpoint_delete(*, actor: Actor, touchpoint: Touchpoint) -> None:
     _refuse_if_touchpoints_have_dependents([touchpoint.pk])
     siblings = list(
         Touchpoint.objects.select_for_update()
-        .filter(stage_id=touchpoint.stage_id)
+        .filter(organization_id=touchpoint.organization_id, stage_id=touchpoint.stage_id)
         .order_by("position", "id")
     )
     activity_record(

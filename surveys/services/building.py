@@ -163,7 +163,9 @@ def _copy_questions(source: SurveyVersion, target: SurveyVersion) -> None:
 
 def _locked_survey(survey: Survey) -> Survey:
     """Lock the survey row: two editors making the next draft at once must make one."""
-    return Survey.objects.select_for_update().get(pk=survey.pk)
+    return Survey.objects.select_for_update().get(
+        organization_id=survey.organization_id, pk=survey.pk
+    )
 
 
 @transaction.atomic
@@ -356,7 +358,7 @@ def question_move(*, actor: Actor, question: Question, position: int) -> Questio
     question = _draft_question(actor, question)
     rows = list(
         Question.objects.select_for_update()
-        .filter(version_id=question.version_id)
+        .filter(organization_id=question.organization_id, version_id=question.version_id)
         .order_by("position", "id")
     )
     rows = [row for row in rows if row.pk != question.pk]

@@ -126,7 +126,9 @@ def personal_link_save_partial(*, link: PersonalLink, answers: dict[str, Any]) -
     """Keep unfinished answers on the link ("save and continue later"); they are shown again
     when the respondent returns and cleared when the response is submitted. Only a POST calls
     this, so it is also where `opened_at` is first recorded."""
-    link = PersonalLink.objects.select_for_update().get(pk=link.pk)
+    link = PersonalLink.objects.select_for_update().get(
+        organization_id=link.organization_id, pk=link.pk
+    )
     link.partial_answers = {
         str(key)[:50]: value
         for key, value in answers.items()
