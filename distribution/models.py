@@ -366,6 +366,13 @@ class Invitation(TenantModel, TimeStampedModel):
             models.Index(
                 fields=["updated_at"], condition=Q(status="sending"), name="invitation_sending"
             ),
+            # The invitation sweep (every 2 minutes) works organization by organization on the
+            # invitations awaiting their answer.
+            models.Index(
+                fields=["organization", "personal_link"],
+                condition=Q(status__in=["sent", "delivered"]),
+                name="invitation_awaiting",
+            ),
             models.Index(fields=["organization", "contact", "sent_at"], name="invitation_org_ct"),
             models.Index(fields=["organization", "campaign", "status"], name="invitation_org_cmp"),
             models.Index(fields=["organization", "channel", "address"], name="invitation_org_addr"),

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from core import monitoring
@@ -19,6 +18,7 @@ from distribution.services.messaging import (
     SmsTransport,
     TransientSendError,
 )
+from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
 MAX_SEND_RETRIES = 5
@@ -231,8 +231,9 @@ def resend_lost_sends() -> dict[str, int]:
 
 @shared_task
 def sweep_invitations() -> dict[str, int]:
-    """Periodic: what `resend_lost_sends` does, then send due reminders, mark opened
-    invitations, record SMS scores whose follow-up comment never came."""
+    """Periodic: what `resend_lost_sends` does, then, organization by organization, mark opened
+    and answered invitations and send due reminders; record SMS scores whose follow-up comment
+    never came."""
     counts = {
         **resend_lost_sends(),
         "reminders": 0,
@@ -240,23 +241,14 @@ def sweep_invitations() -> dict[str, int]:
         "answered": 0,
         "sms_completed": 0,
     }
-    with unscoped():
-        counts["opened"] = Invitation.all_objects.filter(
-            Q(status=InvitationStatus.SENT) | Q(status=InvitationStatus.DELIVERED),
-            personal_link__opened_at__isnull=False,
-        ).update(status=InvitationStatus.OPENED)
-        counts["answered"] = invitations.answered_invitations_catch_up()
-        organizations = set(
-            Campaign.all_objects.filter(status=CampaignStatus.SENT, reminders__gt=0).values_list(
-                "organization", flat=True
-            )
-        )
     for invitation in sms.sms_waiting_overdue():
         counts["sms_completed"] += sms.sms_complete_waiting(invitation=invitation)
-    from tenancy.models import Organization
-
-    for organization in Organization.objects.filter(pk__in=organizations):
+    for organization in Organization.objects.filter(pk__in=invitations.organizations_to_sweep()):
         with tenant_scope(organization):
+            counts["opened"] += invitations.invitations_mark_opened(organization=organization)
+            counts["answered"] += invitations.answered_invitations_catch_up(
+                organization=organization
+            )
             for invitation in invitations.reminders_due(organization=organization):
                 send_reminder.apply_async(
                     kwargs={"organization_id": organization.pk, "invitation_id": invitation.pk}

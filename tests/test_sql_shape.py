@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.models import TenantModel
+from distribution.services import invitations
 from distribution.services.kiosk import kiosk_device_create
 from metrics.services import responses_process
 from surveys.models import Response
@@ -155,3 +156,12 @@ def test_the_check_sees_a_statement_without_the_organization():
     )
     assert unscoped.unscoped() == {"surveys_survey"}
     assert scoped.unscoped() == set()
+
+
+def test_the_invitation_sweep_works_organization_by_organization(org, survey):
+    make_link(survey)
+    with tenant_scope(org):
+        swept = capture(lambda: invitations.invitations_mark_opened(organization=org))
+        caught_up = capture(lambda: invitations.answered_invitations_catch_up(organization=org))
+    assert swept.statements and caught_up.statements
+    assert swept.unscoped() == set() and caught_up.unscoped() == set()

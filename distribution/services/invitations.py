@@ -37,6 +37,7 @@ from distribution.services.events import contact_webhook_data
 from surveys.models import Response, Survey
 from surveys.services.responses import personal_link_create
 from tenancy.actors import Actor
+from tenancy.scoping import unscoped
 from webhooks.enums import EventType
 from webhooks.services import event_emit
 
@@ -630,18 +631,55 @@ def invitations_mark_answered(*, organization_id: int, response_id: int) -> int:
     return 1
 
 
-def answered_invitations_catch_up(*, look_back: timedelta = timedelta(days=3), limit: int = 1000):
-    """Mark answered the invitations whose response came while the broker was down (the task of
-    `response_submitted` was lost). Across tenants, for the periodic sweep; returns the count."""
+# Sent and not yet opened or answered: what the invitation sweep looks at (a partial index).
+AWAITING = (InvitationStatus.SENT, InvitationStatus.DELIVERED)
+
+
+def organizations_to_sweep() -> list[int]:
+    """Organizations with invitations awaiting their answer or campaigns with reminders: the
+    invitation sweep works on each in turn (found through partial indexes)."""
+    with unscoped():
+        awaiting = Invitation.all_objects.filter(status__in=AWAITING).values("organization_id")
+        reminding = Campaign.all_objects.filter(status=CampaignStatus.SENT, reminders__gt=0).values(
+            "organization_id"
+        )
+        return sorted(
+            set(awaiting.distinct().values_list("organization_id", flat=True))
+            | set(reminding.distinct().values_list("organization_id", flat=True))
+        )
+
+
+def invitations_mark_opened(*, organization, limit: int = 5000) -> int:
+    """Sent invitations whose link was opened become opened; returns how many. Found, then
+    updated by id within the organization: an UPDATE joined to the links would not name the
+    organization of the row it changes."""
+    opened = Invitation.objects.filter(
+        organization=organization,
+        status__in=AWAITING,
+        personal_link__organization=organization,
+        personal_link__opened_at__isnull=False,
+    ).values_list("pk", flat=True)[:limit]
+    return Invitation.objects.filter(
+        organization=organization, pk__in=list(opened), status__in=AWAITING
+    ).update(status=InvitationStatus.OPENED)
+
+
+def answered_invitations_catch_up(
+    *, organization, look_back: timedelta = timedelta(days=3), limit: int = 1000
+) -> int:
+    """Mark answered the organization's invitations whose response came while the broker was
+    down (the task of `response_submitted` was lost); returns the count."""
     since = timezone.now() - look_back
-    stale = Invitation.all_objects.filter(
+    stale = Invitation.objects.filter(
         ~Q(status=InvitationStatus.ANSWERED),
-        personal_link__response__isnull=False,
+        organization=organization,
+        personal_link__organization=organization,
+        personal_link__response__organization=organization,
         personal_link__response__created_at__gte=since,
-    ).values_list("organization_id", "personal_link__response__id")[:limit]
+    ).values_list("personal_link__response__id", flat=True)[:limit]
     return sum(
-        invitations_mark_answered(organization_id=organization_id, response_id=response_id)
-        for organization_id, response_id in stale
+        invitations_mark_answered(organization_id=organization.pk, response_id=response_id)
+        for response_id in stale
     )
 
 
