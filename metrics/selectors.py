@@ -205,7 +205,9 @@ def _summed_by_key(
     rollups, *, start: date, interval: Interval, by: tuple[str, ...], keys: list[str]
 ) -> dict[tuple, dict[str, int]] | None:
     groups = _period_columns(by, interval)
-    inner, params = rollups.values(*by, "day", "n", "counts").query.sql_with_params()
+    inner, params = (
+        rollups.values(*by, "day", "n", "counts").query.get_compiler(rollups.db).as_sql()
+    )
     sums = ", ".join(["SUM(r.n)", *["SUM((r.counts ->> %s)::integer)"] * len(keys)])
     grouping = ", ".join(str(number) for number in range(1, len(groups) + 1))
     sql = f"SELECT {', '.join(groups)}, {sums} FROM ({inner}) r GROUP BY {grouping}"  # noqa: S608 (our constants and Django's SQL; values as parameters)
@@ -227,7 +229,7 @@ def _summed_by_each(
     vendor = connection.vendor
     groups = _period_columns(by, interval)
     each, value = EACH_SQL[vendor]
-    inner, params = rollups.values(*by, "day", "counts").query.sql_with_params()
+    inner, params = rollups.values(*by, "day", "counts").query.get_compiler(rollups.db).as_sql()
     grouping = ", ".join(str(number) for number in range(1, len(groups) + 2))
     sql = f"SELECT {', '.join(groups)}, e.key, SUM({value}) FROM ({inner}) r, {each} e"  # noqa: S608 (our constants and Django's SQL; values as parameters)
     first = start if vendor == "postgresql" else start.isoformat()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import pandas as pd
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -118,7 +118,7 @@ def _json_keys(queryset: QuerySet, column: str) -> list[str]:
     """The distinct keys of a JSON object column over `queryset`, sorted; one query."""
     if column not in JSON_OBJECT_COLUMNS:
         raise ValueError(column)
-    inner, params = queryset.values(column).query.sql_with_params()
+    inner, params = queryset.values(column).query.get_compiler(queryset.db).as_sql()
     # A value that is not an object (never written, but JSON allows it) counts as no keys.
     if connection.vendor == "postgresql":
         each = f"jsonb_object_keys(CASE WHEN jsonb_typeof(r.{column}) = 'object' THEN r.{column} ELSE '{{}}'::jsonb END) k"
@@ -128,7 +128,7 @@ def _json_keys(queryset: QuerySet, column: str) -> list[str]:
         key = "e.key"
     # Only constant names and Django's compiled SQL are formatted in; values are parameters.
     sql = f"SELECT DISTINCT {key} FROM ({inner}) r, {each}"  # noqa: S608
-    with connection.cursor() as cursor:
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, params)
         return sorted(str(row[0]) for row in cursor.fetchall())
 
@@ -136,10 +136,12 @@ def _json_keys(queryset: QuerySet, column: str) -> list[str]:
 def linked_contacts(*, organization, responses: QuerySet[Response]) -> QuerySet[Contact]:
     """Contacts the responses came from, through personal link -> invitation -> contact."""
     links = responses.filter(personal_link__isnull=False).order_by().values("personal_link_id")
-    contact_ids = Invitation.objects.filter(
-        organization=organization, personal_link_id__in=links, contact__isnull=False
-    ).values("contact_id")
-    return Contact.objects.filter(organization=organization, pk__in=contact_ids)
+    contact_ids = (
+        Invitation.objects.using(responses.db)
+        .filter(organization=organization, personal_link_id__in=links, contact__isnull=False)
+        .values("contact_id")
+    )
+    return Contact.objects.using(responses.db).filter(organization=organization, pk__in=contact_ids)
 
 
 def export_columns(
@@ -148,7 +150,8 @@ def export_columns(
     """The columns of an export of `responses`, in three queries whatever their number."""
     versions = responses.order_by().values("version_id")
     questions = list(
-        Question.objects.filter(organization=organization, version_id__in=versions)
+        Question.objects.using(responses.db)
+        .filter(organization=organization, version_id__in=versions)
         .order_by("version__survey__name", "version__survey_id", "-version__number", "position")
         .values_list("id", "key", "type")
     )
@@ -218,13 +221,17 @@ def _batches(responses: QuerySet[Response], batch_size: int) -> Iterator[list[Re
 
 
 def _frame(*, organization, columns: ExportColumns, batch: list[Response]) -> pd.DataFrame:
-    """One batch as a DataFrame with the export's columns: two queries (answers, contacts)."""
+    """One batch as a DataFrame with the export's columns: two queries (answers, contacts), on
+    the database the batch was read from."""
     ids = [response.pk for response in batch]
+    db = batch[0]._state.db
     answers: dict[int, dict[str, Any]] = {pk: {} for pk in ids}
-    for response_id, question_id, *answer in Answer.objects.filter(
-        organization=organization, response_id__in=ids
-    ).values_list(
-        "response_id", "question_id", "value_int", "value_int_2", "value_text", "value_choices"
+    for response_id, question_id, *answer in (
+        Answer.objects.using(db)
+        .filter(organization=organization, response_id__in=ids)
+        .values_list(
+            "response_id", "question_id", "value_int", "value_int_2", "value_text", "value_choices"
+        )
     ):
         known = columns.question_types.get(question_id)
         if known is not None:
@@ -235,11 +242,13 @@ def _frame(*, organization, columns: ExportColumns, batch: list[Response]) -> pd
     if link_ids and (columns.attributes or columns.contact_details):
         contacts = {
             link_id: rest
-            for link_id, *rest in Invitation.objects.filter(
+            for link_id, *rest in Invitation.objects.using(db)
+            .filter(
                 organization=organization,
                 personal_link_id__in=link_ids,
                 contact__organization=organization,
-            ).values_list(
+            )
+            .values_list(
                 "personal_link_id", "contact__attributes", "contact__email", "contact__phone"
             )
         }

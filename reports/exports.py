@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.replica import lag_tolerant
 from core.services import activity_record
 from core.tasks import enqueue_on_commit
 from distribution.selectors import segment_contacts
@@ -82,7 +83,8 @@ def response_queryset(*, organization, filters: ReportFilters) -> QuerySet[Respo
     language, survey and contact segment), oldest first."""
     start = day_bounds(filters.start, organization.time_zone)[0]
     end = day_bounds(filters.end, organization.time_zone)[1]
-    responses = Response.objects.filter(
+    # Lag-tolerant: an export may miss the answers of the last seconds (core/replica.py).
+    responses = Response.objects.using(lag_tolerant()).filter(
         organization=organization, submitted_at__gte=start, submitted_at__lt=end
     )
     if filters.channel:

@@ -1,14 +1,20 @@
-"""Lag-tolerant reads (metric series and the dashboards built on them) go to a replica when one
+"""Lag-tolerant reads (metric series and the dashboards built on them, exports) go to a replica when one
 is configured, fall back to the primary without an error when it is unreachable, and never leave
 a transaction's own connection (core/replica.py)."""
 
+import io
 import logging
+from datetime import date
 
 import pytest
 from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core import replica
+from reports.export_files import export_write
+from reports.exports import response_queryset
+from reports.filters import ReportFilters
+from tenancy.scoping import tenant_scope
 from tests.metrics.conftest import at
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -45,15 +51,17 @@ def answers(scoped, submit, touchpoint, settings):
 
 
 @pytest.fixture
-def unreachable_replica(monkeypatch):
-    broken = {**connections.settings[replica.REPLICA], "PORT": "1"}
+def unreachable_replica():
+    working = connections.settings[replica.REPLICA]
+    broken = {**working, "PORT": "1"}
     broken["OPTIONS"] = {**broken.get("OPTIONS", {}), "connect_timeout": 1}
     connections[replica.REPLICA].close()
-    monkeypatch.setitem(connections.settings, replica.REPLICA, broken)
     del connections[replica.REPLICA]
+    connections.settings[replica.REPLICA] = broken
     yield
     connections[replica.REPLICA].close()
     del connections[replica.REPLICA]
+    connections.settings[replica.REPLICA] = working
 
 
 def test_without_a_replica_every_read_is_on_the_primary(monkeypatch):
@@ -84,3 +92,21 @@ def test_an_unreachable_replica_costs_no_error_and_is_left_alone_for_a_while(
     assert first.json()["results"][0]["n"] == 6
     warnings = [r for r in caplog.records if "replica unreachable" in r.getMessage()]
     assert len(warnings) == 1  # the second read did not wait on the replica again
+
+
+def test_exports_are_read_from_the_replica(answers, org):
+    with tenant_scope(org):
+        filters = ReportFilters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+        responses = response_queryset(organization=org, filters=filters)
+        out = io.BytesIO()
+        with CaptureQueriesContext(connections[replica.REPLICA]) as on_replica:
+            rows = export_write(
+                organization=org,
+                responses=responses,
+                export_format="csv",
+                contact_details=False,
+                out=out,
+            )
+    assert rows == 6 and out.getvalue().count(b"\n") == 7
+    tables = " ".join(query["sql"] for query in on_replica.captured_queries)
+    assert '"surveys_response"' in tables and '"surveys_answer"' in tables
