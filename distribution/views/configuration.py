@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
-from core.forms import add_application_error
+from core.forms import add_service_errors
 from distribution.services import configuration
 from distribution.services.messaging import public_url, render_survey_email
 from surveys.selectors import access_survey
@@ -24,22 +24,6 @@ from tenancy.views import OrganizationView
 # The preview has no invitation, so its links carry a sample token that opens no survey.
 PREVIEW_TOKEN = "previewToken"
 PREVIEW_FORMATS = ("html", "text")
-
-
-def _add_errors(form: forms.Form, error: ApplicationError, suffix: str = "") -> None:
-    """Every field error of a service's refusal on the form (`extra["fields"]`), else its one."""
-    fields = error.extra.get("fields")
-    if not fields:
-        field = error.extra.get("field", "")
-        if f"{field}{suffix}" in form.fields:
-            form.add_error(f"{field}{suffix}", error.message)
-        else:
-            add_application_error(form, error)
-        return
-    for name, problems in fields.items():
-        target = f"{name}{suffix}" if f"{name}{suffix}" in form.fields else None
-        for problem in problems:
-            form.add_error(target, problem)
 
 
 # --- sending settings --------------------------------------------------------------------------
@@ -126,7 +110,7 @@ class DistributionSettingsView(OrganizationView):
                     actor=self.actor, organization=self.organization, **form.cleaned_data
                 )
             except ApplicationError as error:
-                _add_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(request, _("Sending settings saved."))
                 return redirect("distribution:sending_settings", org_slug=self.organization.slug)
@@ -228,7 +212,7 @@ class SurveyEmailView(OrganizationView):
         if form.is_valid():
             refused = self._save_all(survey, form.cleaned_data)
             for language, error in refused:
-                _add_errors(form, error, suffix=f"_{language}")
+                add_service_errors(form, error, suffix=f"_{language}")
             if not refused:
                 messages.success(request, _("Invitation email texts saved."))
                 url = reverse(

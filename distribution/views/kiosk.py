@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from core.client_ip import client_ip
 from core.exceptions import ApplicationError
-from core.forms import add_application_error
+from core.forms import add_service_errors
 from distribution import selectors
 from distribution.services import kiosk as kiosk_services
 from distribution.views.embed import static_text
@@ -32,6 +32,7 @@ from surveys import respond
 from surveys.enums import QuestionType, SurveyStatus
 from surveys.instruments import evaluate
 from surveys.models import Survey
+from surveys.selectors import survey_list
 from tenancy import policies
 from tenancy.scoping import tenant_scope
 from tenancy.views import OrganizationView
@@ -212,9 +213,9 @@ class KioskDeviceForm(forms.Form):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["survey"].queryset = Survey.objects.filter(
+        self.fields["survey"].queryset = survey_list(
             organization=organization, status=SurveyStatus.PUBLISHED
-        ).select_related("current_version")
+        )
 
 
 class KioskDevicesView(OrganizationView):
@@ -233,7 +234,7 @@ class KioskDevicesView(OrganizationView):
                     actor=self.actor, organization=self.organization, **form.cleaned_data
                 )
             except ApplicationError as refused:
-                _add_errors(form, refused)
+                add_service_errors(form, refused)
             else:
                 request.session[NEW_LINK] = {"device": device.public_id, "token": token}
                 messages.success(request, _("Kiosk device added."))
@@ -256,15 +257,6 @@ def _absolute_link(request, new_link: dict | None) -> dict | None:
         return None
     url = request.build_absolute_uri(reverse("distribution:kiosk", args=[new_link["token"]]))
     return {"device": new_link["device"], "url": url}
-
-
-def _add_errors(form: forms.Form, error: ApplicationError) -> None:
-    fields = error.extra.get("fields") or {}
-    if not fields:
-        add_application_error(form, error)
-    for name, problems in fields.items():
-        for problem in problems:
-            form.add_error(name if name in form.fields else None, problem)
 
 
 class KioskDeviceRevokeView(OrganizationView):

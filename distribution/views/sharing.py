@@ -20,7 +20,7 @@ from journeys.models import Touchpoint
 from journeys.selectors import access_touchpoint
 from surveys import respond
 from surveys.models import Survey
-from surveys.selectors import access_survey
+from surveys.selectors import access_survey, survey_list
 from tenancy import policies
 from tenancy.enums import Language
 from tenancy.views import OrganizationView
@@ -247,9 +247,7 @@ class TouchpointShareView(ShareView):
     def get(self, request, public_id: str):
         touchpoint = access_touchpoint(organization=self.organization, public_id=public_id)
         surveys = list(
-            Survey.objects.filter(organization=self.organization, touchpoint=touchpoint)
-            .select_related("current_version")
-            .order_by("name")
+            survey_list(organization=self.organization, touchpoint=touchpoint).order_by("name")
         )
         base = self.base(request)
         choice = links.LinkChoice(channel=Channel.QR, touchpoint=touchpoint.public_id)
