@@ -4,6 +4,8 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey, hash_secret
 from accounts.services import api_key_touch
+from core import handles
+from core.models import HandleKind
 
 
 class ApiKeyPrincipal:
@@ -37,7 +39,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Malformed bearer key.")
         raw_key = parts[1]
         prefix = raw_key.split(".", 1)[0]
-        api_key = ApiKey.all_objects.select_related("organization").filter(prefix=prefix).first()
+        api_key = _api_key_for(prefix, getattr(request, "organization", None))
         if (
             api_key is None
             or not hmac.compare_digest(api_key.secret_hash, hash_secret(raw_key))
@@ -49,3 +51,21 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+def _api_key_for(prefix: str, organization) -> ApiKey | None:
+    """The key with this prefix: looked up within the organization the URL names, else (a key
+    of another organization, or no organization in the URL) through the handle directory."""
+    if organization is not None:
+        api_key = ApiKey.all_objects.filter(organization_id=organization.pk, prefix=prefix).first()
+        if api_key is not None:
+            api_key.organization = organization
+            return api_key
+    found = handles.resolve(HandleKind.API_KEY, prefix)
+    if found is None:
+        return None
+    return (
+        ApiKey.all_objects.select_related("organization")
+        .filter(organization_id=found.organization_id, pk=found.object_id)
+        .first()
+    )

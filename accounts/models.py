@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import PublicIdField, TenantModel, TimeStampedModel
+from core.models import HandleKind, HandleOwner, PublicIdField, TenantModel, TimeStampedModel
 from tenancy.enums import Language, Role
 
 
@@ -63,12 +63,15 @@ class ApiKeyScope(models.TextChoices):
     WRITE = "write", _("Read and write")
 
 
-class ApiKey(TenantModel, TimeStampedModel):
+class ApiKey(TenantModel, HandleOwner, TimeStampedModel):
     """A key for integrations. Only its hash is stored; the prefix stays visible to tell keys apart."""
 
-    public_id = PublicIdField(prefix="key")
+    handle_kind = HandleKind.API_KEY
+    handle_field = "prefix"
+
+    public_id = PublicIdField(prefix="key", unique=False)
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=16, unique=True)
+    prefix = models.CharField(max_length=16)
     secret_hash = models.CharField(max_length=64)
     scope = models.CharField(
         _("scope"), max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ
@@ -89,6 +92,10 @@ class ApiKey(TenantModel, TimeStampedModel):
     is_api_key = True
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "prefix"], name="apikey_prefix"),
+            models.UniqueConstraint(fields=["organization", "public_id"], name="apikey_public_id"),
+        ]
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "-created_at"])]
 
@@ -107,13 +114,16 @@ class ApiKey(TenantModel, TimeStampedModel):
         return full_key, prefix, hash_secret(full_key)
 
 
-class MemberInvitation(TenantModel, TimeStampedModel):
+class MemberInvitation(TenantModel, HandleOwner, TimeStampedModel):
     """An invitation for a colleague to join with a role; the emailed link expires."""
 
-    public_id = PublicIdField(prefix="inv")
+    handle_kind = HandleKind.MEMBER_INVITATION
+    handle_field = "token_hash"
+
+    public_id = PublicIdField(prefix="inv", unique=False)
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.VIEWER)
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     invited_by = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -125,6 +135,14 @@ class MemberInvitation(TenantModel, TimeStampedModel):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="memberinvitation_token_hash"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="memberinvitation_public_id"
+            ),
+        ]
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["organization", "email"])]
 

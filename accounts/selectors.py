@@ -3,6 +3,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import ApiKey, MemberInvitation, hash_secret
+from core import handles
+from core.models import HandleKind
 
 
 def api_key_list(*, organization) -> QuerySet[ApiKey]:
@@ -33,8 +35,11 @@ def access_invitation(*, organization, public_id: str) -> MemberInvitation:
 
 def invitation_for_token(token: str) -> MemberInvitation | None:
     """The invitation an emailed link carries (looked up across tenants: the link names no organization)."""
+    found = handles.resolve(HandleKind.MEMBER_INVITATION, hash_secret(token))
+    if found is None:
+        return None
     return (
         MemberInvitation.all_objects.select_related("organization", "invited_by")
-        .filter(token_hash=hash_secret(token))
+        .filter(organization_id=found.organization_id, pk=found.object_id)
         .first()
     )

@@ -9,7 +9,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiKey, ApiKeyScope, MemberInvitation, User, hash_secret
 from accounts.tasks import send_member_invitation
+from core import handles
 from core.exceptions import ApplicationError
+from core.models import HandleKind
 from core.services import activity_record
 from core.tasks import enqueue_on_commit
 from tenancy.actors import Actor
@@ -138,8 +140,12 @@ def invitation_create(
 def invitation_new_token(*, invitation: MemberInvitation) -> str:
     """Replace the invitation's token (only its hash is kept) and return the new one to email."""
     token = secrets.token_urlsafe(32)
-    MemberInvitation.objects.filter(pk=invitation.pk).update(token_hash=hash_secret(token))
-    invitation.token_hash = hash_secret(token)
+    with transaction.atomic():
+        MemberInvitation.objects.filter(
+            organization_id=invitation.organization_id, pk=invitation.pk
+        ).update(token_hash=hash_secret(token))
+        invitation.token_hash = hash_secret(token)
+        handles.replace(HandleKind.MEMBER_INVITATION, invitation, invitation.token_hash)
     return token
 
 

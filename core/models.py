@@ -2,7 +2,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -94,7 +94,7 @@ class TenantModel(models.Model):
 class ActivityLog(TenantModel):
     """Who did what to which object, when: written by services, read by admins."""
 
-    public_id = PublicIdField(prefix="act")
+    public_id = PublicIdField(prefix="act", unique=False)
     created_at = models.DateTimeField(auto_now_add=True)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -107,6 +107,11 @@ class ActivityLog(TenantModel):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="activitylog_public_id"
+            ),
+        ]
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"]),
@@ -155,3 +160,66 @@ class OutboxMessage(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.pk})"
+
+
+class HandleKind(models.TextChoices):
+    """What a handle names. Each is a value a request carries before its organization is known."""
+
+    SURVEY_LINK = "survey_link", _("survey link")
+    PERSONAL_LINK = "personal_link", _("personal link")
+    API_KEY = "api_key", _("API key")
+    MEMBER_INVITATION = "member_invitation", _("member invitation")
+    KIOSK = "kiosk", _("kiosk")
+    SHARE_LINK = "share_link", _("dashboard share link")
+    PROVIDER_MESSAGE = "provider_message", _("provider message")
+    INBOUND_SMS = "inbound_sms", _("inbound SMS")
+
+
+class Handle(models.Model):
+    """The directory of handles: a survey's link slug, a personal link's token, an API key's
+    prefix, a member invitation's, kiosk's or dashboard share link's token hash, a provider's
+    message id.
+
+    Tenant tables keep such a value unique only within their organization (a sharded database
+    enforces nothing wider); this table, keyed by the handle, makes it unique everywhere and
+    says which organization's row it names, so a request that carries only the handle is routed
+    to one organization (see core.handles)."""
+
+    pk = models.CompositePrimaryKey("kind", "value")
+    kind = models.CharField(max_length=20, choices=HandleKind.choices)
+    value = models.CharField(max_length=100)
+    organization = models.ForeignKey(
+        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        db_table = "core_handle"
+        indexes = [models.Index(fields=["organization", "kind", "object_id"], name="handle_object")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.value}"
+
+
+class HandleOwner(models.Model):
+    """A tenant row named by a handle: saving it the first time claims `handle_field`'s value
+    in the directory, in one transaction with the row. Rows made with `bulk_create` claim
+    theirs with `core.handles.claim_many`."""
+
+    handle_kind: str
+    handle_field: str
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            return super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            Handle.objects.using(self._state.db).create(
+                kind=self.handle_kind,
+                value=getattr(self, self.handle_field),
+                organization_id=self.organization_id,
+                object_id=self.pk,
+            )

@@ -108,3 +108,111 @@ def _keyed_by_organization(schema_editor, table: str) -> bool:
     return any(
         c["primary_key"] and c["columns"] == ["organization_id", "id"] for c in constraints.values()
     )
+
+
+class RekeyTenantTables(Operation):
+    """Key tables made before the rule by `(organization_id, id)`, with composite foreign keys.
+
+    `models` maps "app_label.Model" to the foreign-key fields to make composite (each already
+    altered to `db_constraint=False`, which dropped Django's single-column constraint). Foreign
+    keys that other tables hold to these tables, made composite by TenantKeys against a unique
+    `(organization_id, id)` index, are moved onto the new primary keys and the index dropped.
+    """
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, models: dict[str, list[str]]):
+        self.models = {label: tuple(fields) for label, fields in models.items()}
+
+    def deconstruct(self):
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"models": {label: list(fields) for label, fields in self.models.items()}},
+        )
+
+    def state_forwards(self, app_label, state) -> None:
+        pass  # the model state does not change: Django's pk stays `id`
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        models_ = [to_state.apps.get_model(label) for label in self.models]
+        tables = [model._meta.db_table for model in models_]
+        quote = schema_editor.quote_name
+        referencing = _drop_foreign_keys_to(schema_editor, tables)
+        for model, table in zip(models_, tables, strict=True):
+            for name in schema_editor._constraint_names(model, primary_key=True):
+                schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            schema_editor.execute(f"DROP INDEX IF EXISTS {quote(table + '_org_id_uniq')}")
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
+                f"PRIMARY KEY (organization_id, id)"
+            )
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {quote(table + '_id_idx')} ON {quote(table)} (id)"
+            )
+        _add_foreign_keys(schema_editor, referencing)
+        operation = TenantKeys("unused")
+        for model, label in zip(models_, self.models, strict=True):
+            for field_name in self.models[label]:
+                operation._add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        models_ = [from_state.apps.get_model(label) for label in self.models]
+        tables = [model._meta.db_table for model in models_]
+        quote = schema_editor.quote_name
+        referencing = _drop_foreign_keys_to(schema_editor, tables)
+        referencing = [
+            (table, name, definition)
+            for table, name, definition in referencing
+            if not name.endswith("_org_fk") or table not in tables
+        ]
+        for table in tables:
+            schema_editor.execute(
+                f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(table + '_pkey')}"
+            )
+            schema_editor.execute(f"DROP INDEX IF EXISTS {quote(table + '_id_idx')}")
+            schema_editor.execute(f"ALTER TABLE {quote(table)} ADD PRIMARY KEY (id)")
+            schema_editor.execute(
+                f"CREATE UNIQUE INDEX {quote(table + '_org_id_uniq')} "
+                f"ON {quote(table)} (organization_id, id)"
+            )
+        _add_foreign_keys(schema_editor, referencing)
+
+    def describe(self) -> str:
+        return f"Key {len(self.models)} tables by (organization_id, id)"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "rekey_tenant_tables"
+
+
+def _drop_foreign_keys_to(schema_editor, tables: list[str]) -> list[tuple[str, str, str]]:
+    """Drop every foreign key that references one of `tables`; returns (table, name,
+    definition) of those that were composite, to be added again."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype = 'f' AND confrelid = ANY(%s::regclass[])",
+            [tables],
+        )
+        found = cursor.fetchall()
+    quote = schema_editor.quote_name
+    for table, name, _definition in found:
+        schema_editor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {quote(name)}")
+    return [
+        (table, name, definition)
+        for table, name, definition in found
+        if definition.startswith("FOREIGN KEY (organization_id,")
+    ]
+
+
+def _add_foreign_keys(schema_editor, found: list[tuple[str, str, str]]) -> None:
+    for table, name, definition in found:
+        schema_editor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {schema_editor.quote_name(name)} {definition}"
+        )

@@ -141,6 +141,9 @@ for alias, variable in (("direct", "DATABASE_DIRECT_URL"), ("replica", "DATABASE
             "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"],
             "TEST": {"MIRROR": "default"},
         }
+for database in DATABASES.values():
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = "core.db.postgresql"  # tenant tables' keys (core/db/postgresql)
 if "replica" in DATABASES:
     # An unreachable replica must cost a read a second at most before it falls back.
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 1)

@@ -21,6 +21,8 @@ from datetime import date, datetime, time, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import handles
+from core.models import HandleKind
 from core.scoping import tenant_scope
 from distribution.enums import (
     CampaignChannel,
@@ -594,6 +596,7 @@ def _write_invitations(
         link.updated_at = item.answered_at or item.opened_at or item.created_at
         links[id(item)] = link
     _bulk_create_dated(PersonalLink, list(links.values()), ["created_at", "updated_at"])
+    handles.claim_many(HandleKind.PERSONAL_LINK, links.values(), "token")
 
     invitations = []
     for item in planned:
@@ -627,6 +630,12 @@ def _write_invitations(
         invitation.updated_at = max(at for _status, at, _detail in item.events)
         invitations.append(invitation)
     _bulk_create_dated(Invitation, invitations, ["created_at", "updated_at"])
+    handles.claim_many(
+        HandleKind.PROVIDER_MESSAGE,
+        [invitation for invitation in invitations if invitation.provider_message_id],
+        "provider_message_id",
+        ignore_conflicts=True,
+    )
 
     events = []
     for item, invitation in zip(planned, invitations, strict=True):

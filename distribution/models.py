@@ -48,7 +48,7 @@ class Contact(TenantModel, TimeStampedModel):
     hold personal data that `contact_erase` could not reach.
     """
 
-    public_id = PublicIdField(prefix="ct")
+    public_id = PublicIdField(prefix="ct", unique=False)
     # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
     # organization nor the creation time gets an index of its own (see DropPatternIndex too).
     organization = organization_key(db_index=False)
@@ -82,6 +82,7 @@ class Contact(TenantModel, TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["organization", "public_id"], name="contact_public_id"),
             models.UniqueConstraint(
                 fields=["organization", "external_id"],
                 condition=~Q(external_id=""),
@@ -158,12 +159,15 @@ class Segment(TenantModel, TimeStampedModel):
     `distribution.rules`.
     """
 
-    public_id = PublicIdField(prefix="seg")
+    public_id = PublicIdField(prefix="seg", unique=False)
     name = models.CharField(_("name"), max_length=200)
     description = models.CharField(_("description"), max_length=500, blank=True)
     rules = models.JSONField(_("rules"), default=list, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "public_id"], name="segment_public_id"),
+        ]
         ordering = ["name"]
         indexes = [models.Index(fields=["organization", "name"], name="segment_org_name")]
 
@@ -178,7 +182,7 @@ class ContactImport(TenantModel, TimeStampedModel, ImportProgress):
     the import ends, so personal data does not linger in a second place.
     """
 
-    public_id = PublicIdField(prefix="imp")
+    public_id = PublicIdField(prefix="imp", unique=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -197,6 +201,11 @@ class ContactImport(TenantModel, TimeStampedModel, ImportProgress):
     failure = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="contactimport_public_id"
+            ),
+        ]
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["organization", "-created_at"], name="import_org_created")]
 
@@ -211,7 +220,9 @@ class ContactImport(TenantModel, TimeStampedModel, ImportProgress):
 class ContactImportError(TenantModel):
     """One problem in one row of an import (the row was not imported). Holds no cell values."""
 
-    contact_import = models.ForeignKey(ContactImport, on_delete=models.CASCADE, related_name="+")
+    contact_import = models.ForeignKey(
+        ContactImport, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     row_number = models.PositiveIntegerField()
     column = models.CharField(max_length=200, blank=True)
     message = models.CharField(max_length=300)
@@ -231,7 +242,7 @@ class ContactImportError(TenantModel):
 class DistributionSettings(TenantModel, TimeStampedModel):
     """Sending settings of one organization (contact-frequency rules, link expiry, SMS sender)."""
 
-    public_id = PublicIdField(prefix="dset")
+    public_id = PublicIdField(prefix="dset", unique=False)
     survey_throttle_days = models.PositiveIntegerField(
         _("days between invitations to the same survey"), default=30
     )
@@ -247,7 +258,10 @@ class DistributionSettings(TenantModel, TimeStampedModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["organization"], name="distribution_settings_one")
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="distributionsettings_public_id"
+            ),
+            models.UniqueConstraint(fields=["organization"], name="distribution_settings_one"),
         ]
 
     def __str__(self) -> str:
@@ -257,13 +271,22 @@ class DistributionSettings(TenantModel, TimeStampedModel):
 class Campaign(TenantModel, TimeStampedModel):
     """A survey sent to an audience (a segment or a list of contacts), now or later."""
 
-    public_id = PublicIdField(prefix="cmp")
+    public_id = PublicIdField(prefix="cmp", unique=False)
     name = models.CharField(_("name"), max_length=200)
     survey = models.ForeignKey(
-        "surveys.Survey", verbose_name=_("survey"), on_delete=models.PROTECT, related_name="+"
+        "surveys.Survey",
+        verbose_name=_("survey"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     segment = models.ForeignKey(
-        Segment, verbose_name=_("segment"), null=True, blank=True, on_delete=models.SET_NULL
+        Segment,
+        verbose_name=_("segment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     contact_ids = models.JSONField(_("contacts"), default=list, blank=True)
     channel = models.CharField(
@@ -278,6 +301,11 @@ class Campaign(TenantModel, TimeStampedModel):
     started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="campaign_public_id"
+            ),
+        ]
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="campaign_org_created"),
@@ -296,23 +324,44 @@ class Invitation(TenantModel, TimeStampedModel):
     `address` and `hidden_fields` are personal copies that `contact_erase` blanks.
     """
 
-    public_id = PublicIdField(prefix="ivt")
+    public_id = PublicIdField(prefix="ivt", unique=False)
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+        db_constraint=False,
     )
-    survey = models.ForeignKey("surveys.Survey", on_delete=models.PROTECT, related_name="+")
+    survey = models.ForeignKey(
+        "surveys.Survey", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        db_constraint=False,
     )
-    personal_link = models.OneToOneField(
+    personal_link = models.ForeignKey(
         "surveys.PersonalLink",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="invitation",
+        related_name="invitations",
+        related_query_name="invitation",
+        # The unique (organization, personal_link) constraint is its index.
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     address = models.CharField(max_length=254, blank=True)
@@ -346,6 +395,12 @@ class Invitation(TenantModel, TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "personal_link"], name="invitation_personal_link"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="invitation_public_id"
+            ),
             models.UniqueConstraint(
                 fields=["organization", "natural_key"], name="invitation_natural_key"
             ),
@@ -400,7 +455,9 @@ class Invitation(TenantModel, TimeStampedModel):
 class InvitationEvent(TenantModel):
     """One step of an invitation's history (queued, skipped, sent, delivered, failed, ...)."""
 
-    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="events")
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, related_name="events", db_constraint=False
+    )
     status = models.CharField(max_length=10, choices=InvitationStatus.choices)
     detail = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -418,8 +475,10 @@ class InvitationEvent(TenantModel):
 class SurveyEmailTemplate(TenantModel, TimeStampedModel):
     """A survey's own invitation subject and introduction in one language."""
 
-    public_id = PublicIdField(prefix="etpl")
-    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    public_id = PublicIdField(prefix="etpl", unique=False)
+    survey = models.ForeignKey(
+        "surveys.Survey", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
     subject = models.CharField(_("subject"), max_length=200)
     intro = models.TextField(_("introduction"), max_length=2000, blank=True)
@@ -427,8 +486,11 @@ class SurveyEmailTemplate(TenantModel, TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
+                fields=["organization", "public_id"], name="surveyemailtemplate_public_id"
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "survey", "language"], name="email_template_one_per_lang"
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -438,12 +500,19 @@ class SurveyEmailTemplate(TenantModel, TimeStampedModel):
 class InboundSms(TenantModel):
     """One SMS reply, kept by Twilio's MessageSid so a redelivered webhook is not acted on twice."""
 
-    message_sid = models.CharField(max_length=64, unique=True)
-    invitation = models.ForeignKey(Invitation, null=True, on_delete=models.SET_NULL)
+    message_sid = models.CharField(max_length=64)
+    invitation = models.ForeignKey(
+        Invitation, null=True, on_delete=models.SET_NULL, db_constraint=False
+    )
     reply = models.CharField(max_length=400, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "message_sid"], name="inboundsms_message_sid"
+            ),
+        ]
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -500,22 +569,6 @@ class KioskDevice(TenantModel, TimeStampedModel):
         return self.revoked_at is None
 
 
-class KioskHandle(models.Model):
-    """Directory of kiosk tokens (their SHA-256): token -> organization and device."""
-
-    token_hash = models.CharField(max_length=64, primary_key=True)
-    organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    device_id = models.BigIntegerField()
-
-    class Meta:
-        db_table = "distribution_kiosk_handle"
-        indexes = [models.Index(fields=["organization", "device_id"], name="kiosk_handle_device")]
-
-    def __str__(self) -> str:
-        return f"kiosk handle of device {self.device_id}"
-
-    @staticmethod
-    def hash(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+def kiosk_token_hash(token: str) -> str:
+    """What the handle directory keeps of a kiosk's secret token: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()

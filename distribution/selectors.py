@@ -1,7 +1,8 @@
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
-from core.models import ActivityLog
+from core import handles
+from core.models import ActivityLog, HandleKind
 from distribution.models import (
     Contact,
     ContactImport,
@@ -9,8 +10,8 @@ from distribution.models import (
     Invitation,
     InvitationEvent,
     KioskDevice,
-    KioskHandle,
     Segment,
+    kiosk_token_hash,
 )
 from distribution.normalize import check_attribute_name, normalize_email, normalize_phone
 from distribution.rules import attribute_equals, rules_filter
@@ -191,7 +192,7 @@ def access_kiosk_device(*, organization, public_id: str) -> KioskDevice:
 def kiosk_device_for_token(token: str) -> KioskDevice | None:
     """The device a kiosk URL's token opens (revoked ones too: the page says so), found through
     the handle directory before the organization is known."""
-    handle = KioskHandle.objects.filter(token_hash=KioskHandle.hash(token)).first()
+    handle = handles.resolve(HandleKind.KIOSK, kiosk_token_hash(token))
     if handle is None:
         return None
     with unscoped():
@@ -199,6 +200,6 @@ def kiosk_device_for_token(token: str) -> KioskDevice | None:
             KioskDevice.all_objects.select_related(
                 "organization", "survey__current_version", "touchpoint"
             )
-            .filter(organization_id=handle.organization_id, pk=handle.device_id)
+            .filter(organization_id=handle.organization_id, pk=handle.object_id)
             .first()
         )

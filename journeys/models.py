@@ -10,7 +10,7 @@ from journeys.enums import Channel, JourneyStatus, KpiKind, Metric
 class Journey(TenantModel, TimeStampedModel):
     """A customer journey of one segment (e.g. "B2C web shop"): stages hold its touchpoints."""
 
-    public_id = PublicIdField(prefix="jny")
+    public_id = PublicIdField(prefix="jny", unique=False)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     segment = models.CharField(
@@ -24,6 +24,9 @@ class Journey(TenantModel, TimeStampedModel):
     )
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "public_id"], name="journey_public_id"),
+        ]
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["organization", "status", "name"], name="journey_org_status")
@@ -43,13 +46,18 @@ class Journey(TenantModel, TimeStampedModel):
 class Stage(TenantModel, TimeStampedModel):
     """A column of the journey map. Positions are dense (0..n-1) within the journey."""
 
-    public_id = PublicIdField(prefix="stg")
-    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="stages")
+    public_id = PublicIdField(prefix="stg", unique=False)
+    journey = models.ForeignKey(
+        Journey, on_delete=models.CASCADE, related_name="stages", db_constraint=False
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "public_id"], name="stage_public_id"),
+        ]
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["organization", "journey", "position"], name="stage_org_journey")
@@ -67,9 +75,13 @@ class Touchpoint(TenantModel, TimeStampedModel):
     within the stage, archived touchpoints included.
     """
 
-    public_id = PublicIdField(prefix="tp")
-    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="touchpoints")
-    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="touchpoints")
+    public_id = PublicIdField(prefix="tp", unique=False)
+    journey = models.ForeignKey(
+        Journey, on_delete=models.CASCADE, related_name="touchpoints", db_constraint=False
+    )
+    stage = models.ForeignKey(
+        Stage, on_delete=models.CASCADE, related_name="touchpoints", db_constraint=False
+    )
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     channel = models.CharField(
@@ -100,6 +112,11 @@ class Touchpoint(TenantModel, TimeStampedModel):
     archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="touchpoint_public_id"
+            ),
+        ]
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["organization", "external_ref"], name="touchpoint_org_ext_ref"),
@@ -122,9 +139,12 @@ class Touchpoint(TenantModel, TimeStampedModel):
 class MeasurementPlan(TenantModel, TimeStampedModel):
     """One metric measured at a touchpoint, with where we stand (baseline) and want to be (target)."""
 
-    public_id = PublicIdField(prefix="mp")
+    public_id = PublicIdField(prefix="mp", unique=False)
     touchpoint = models.ForeignKey(
-        Touchpoint, on_delete=models.CASCADE, related_name="measurement_plans"
+        Touchpoint,
+        on_delete=models.CASCADE,
+        related_name="measurement_plans",
+        db_constraint=False,
     )
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
     kpi_kind = models.CharField(
@@ -142,11 +162,14 @@ class MeasurementPlan(TenantModel, TimeStampedModel):
     class Meta:
         ordering = ["metric", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="measurementplan_public_id"
+            ),
             # organization leads so the constraint stays valid when tables shard by tenant.
             models.UniqueConstraint(
                 fields=["organization", "touchpoint", "metric"],
                 name="measurement_plan_one_per_metric",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

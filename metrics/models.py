@@ -13,9 +13,16 @@ class DailyRollup(TenantModel):
     """
 
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
-    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(
+        "surveys.Survey", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     question_key = models.CharField(max_length=64)
     metric = models.CharField(max_length=20)
     channel = models.CharField(max_length=20)
@@ -63,9 +70,16 @@ class DailyTotal(TenantModel):
     """
 
     touchpoint = models.ForeignKey(
-        "journeys.Touchpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "journeys.Touchpoint",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
-    survey = models.ForeignKey("surveys.Survey", on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(
+        "surveys.Survey", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     question_key = models.CharField(max_length=64)
     metric = models.CharField(max_length=20)
     day = models.DateField()

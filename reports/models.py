@@ -3,14 +3,13 @@
 Every tenant table here is keyed by organization at the database (core.tenant_keys): the primary
 key is `(organization_id, id)`, unique constraints include the organization, and foreign keys to
 other tenant tables are declared `db_constraint=False` and made composite by the migration's
-`TenantKeys` operations. `ShareLinkHandle` is the one directory table: a share link's token is
-looked up before its organization is known (ARCHITECTURE.md, "Growing past one machine").
+`TenantKeys` operations. A share link's token is looked up before its organization is known,
+through the handle directory (core.handles; ARCHITECTURE.md, "Growing past one machine").
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 
 from core.models import PublicIdField, TenantModel, TimeStampedModel
 
@@ -258,25 +257,3 @@ class ShareLinkView(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.share_link_id} {self.viewed_at:%Y-%m-%d %H:%M}"
-
-
-class ShareLinkHandle(models.Model):
-    """Directory of share-link tokens: `/share/<token>/` knows no organization until it finds
-    the token's hash here. Not a tenant table (a sharded database keeps it as a reference table);
-    its default manager is scoped all the same, and the one look-up by token uses `all_objects`.
-    """
-
-    token_hash = models.CharField(max_length=64, unique=True)
-    organization = models.ForeignKey(
-        "tenancy.Organization", on_delete=models.CASCADE, related_name="+"
-    )
-    share_link_id = models.BigIntegerField()
-
-    objects = ScopedManager(organization="organization")
-    all_objects = models.Manager()  # noqa: DJ012 (ruff takes ScopedManager for a field)
-
-    class Meta:
-        base_manager_name = "all_objects"
-
-    def __str__(self) -> str:
-        return self.token_hash[:12]

@@ -1,7 +1,7 @@
 """Read-only share links: `/share/<token>/` shows one dashboard without signing in.
 
 The token is 256 random bits shown once; only its SHA-256 is stored, in the link and in the
-`ShareLinkHandle` directory row that finds the organization from the token before any tenant
+handle directory (core.handles), which finds the organization from the token before any tenant
 is known (ARCHITECTURE.md, "Growing past one machine"). A link answers 404 once expired or
 revoked (revoking also deletes the handle). Every view adds a `ShareLinkView` row holding only
 its time, and the management page shows the count.
@@ -21,11 +21,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import handles
 from core.exceptions import ApplicationError
-from core.scoping import tenant_scope, unscoped
+from core.models import Handle, HandleKind
+from core.scoping import tenant_scope
 from core.services import activity_record
 from reports.dashboard_refs import DashboardRef, resolve_dashboard, resolve_many
-from reports.models import ShareLink, ShareLinkHandle, ShareLinkView
+from reports.models import ShareLink, ShareLinkView
 from tenancy.models import Organization
 from tenancy.policies import Permission
 
@@ -102,9 +104,7 @@ def share_link_create(
         token_hash=digest,
         expires_at=_expiry_moment(organization, expires_on, today),
     )
-    ShareLinkHandle.all_objects.create(
-        token_hash=digest, organization=organization, share_link_id=link.pk
-    )
+    handles.claim(HandleKind.SHARE_LINK, digest, link)
     activity_record(
         organization=organization,
         actor=actor,
@@ -127,7 +127,7 @@ def share_link_revoke(*, actor, organization, link: ShareLink) -> ShareLink:
     link.revoked_at = timezone.now()
     link.revoked_by = getattr(actor, "user", None)
     link.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
-    ShareLinkHandle.all_objects.filter(organization=organization, share_link_id=link.pk).delete()
+    handles.release(HandleKind.SHARE_LINK, link)
     activity_record(
         organization=organization, actor=actor, action="reports.share_link.revoked", target=link
     )
@@ -141,8 +141,8 @@ def share_links_purge(*, organization, older_than_days: int = 30) -> int:
     expired = ShareLink.objects.filter(organization=organization, expires_at__lt=cutoff).values(
         "pk"
     )
-    deleted, _counts = ShareLinkHandle.all_objects.filter(
-        organization=organization, share_link_id__in=expired
+    deleted, _counts = Handle.objects.filter(
+        organization=organization, kind=HandleKind.SHARE_LINK, object_id__in=expired
     ).delete()
     return deleted
 
@@ -163,20 +163,17 @@ def shared_dashboard_for_token(token: str, *, now: datetime | None = None) -> Sh
     organization's tenant scope to render."""
     if not token or len(token) > 200:
         raise Http404
-    with unscoped():
-        handle = (
-            ShareLinkHandle.all_objects.select_related("organization")
-            .filter(token_hash=token_hash(token))
-            .first()
-        )
-    if handle is None:
+    handle = handles.resolve(HandleKind.SHARE_LINK, token_hash(token))
+    organization = (
+        Organization.objects.filter(pk=handle.organization_id).first() if handle else None
+    )
+    if organization is None:
         raise Http404
-    organization = handle.organization
     now = now or timezone.now()
     with tenant_scope(organization):
         link = ShareLink.objects.filter(
             organization=organization,
-            pk=handle.share_link_id,
+            pk=handle.object_id,
             revoked_at__isnull=True,
             expires_at__gt=now,
         ).first()

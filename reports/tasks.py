@@ -5,10 +5,11 @@ from datetime import date
 
 from celery import shared_task
 
+from core.models import Handle, HandleKind
 from core.scoping import tenant_scope, unscoped
 from core.tasks import TenantTask, enqueue_on_commit
 from reports import digests, exports, sharing
-from reports.models import Digest, DigestDelivery, ExportJob, ShareLinkHandle
+from reports.models import Digest, DigestDelivery, ExportJob
 from tenancy.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ def sweep_exports() -> int:
             ExportJob.all_objects.order_by().values_list("organization_id", flat=True).distinct()
         )
         with_links = set(
-            ShareLinkHandle.all_objects.order_by()
+            Handle.objects.filter(kind=HandleKind.SHARE_LINK)
+            .order_by()
             .values_list("organization_id", flat=True)
             .distinct()
         )

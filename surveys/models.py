@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.ids import ALPHABET
 from core.models import (
+    HandleKind,
+    HandleOwner,
     ImportProgress,
     PublicIdField,
     TenantModel,
@@ -42,10 +44,13 @@ def default_languages() -> list[str]:
     return ["fi", "sv", "en"]
 
 
-class Survey(TenantModel, TimeStampedModel):
+class Survey(TenantModel, HandleOwner, TimeStampedModel):
     """A questionnaire at a touchpoint. `current_version` is what respondents answer now."""
 
-    public_id = PublicIdField(prefix="srv")
+    handle_kind = HandleKind.SURVEY_LINK
+    handle_field = "link_slug"
+
+    public_id = PublicIdField(prefix="srv", unique=False)
     name = models.CharField(_("name"), max_length=200)
     touchpoint = models.ForeignKey(
         "journeys.Touchpoint",
@@ -54,17 +59,23 @@ class Survey(TenantModel, TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="surveys",
+        db_constraint=False,
     )
     status = models.CharField(
         _("status"), max_length=20, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT
     )
-    link_slug = models.CharField(max_length=32, unique=True, default=new_link_slug, editable=False)
+    link_slug = models.CharField(max_length=32, default=new_link_slug, editable=False)
     languages = models.JSONField(_("languages offered"), default=default_languages)
     default_language = models.CharField(
         _("default language"), max_length=2, choices=Language.choices, default=Language.FINNISH
     )
     current_version = models.ForeignKey(
-        "SurveyVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "SurveyVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     # Kept by the response path (`response_submit` adds one with F(), a post_delete receiver
     # takes one away), so the survey list reads a column instead of counting responses: counting
@@ -72,6 +83,10 @@ class Survey(TenantModel, TimeStampedModel):
     response_count = models.PositiveIntegerField(_("responses"), default=0, editable=False)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "link_slug"], name="survey_link_slug"),
+            models.UniqueConstraint(fields=["organization", "public_id"], name="survey_public_id"),
+        ]
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["organization", "status", "name"], name="survey_org_status"),
@@ -104,8 +119,10 @@ class Survey(TenantModel, TimeStampedModel):
 class SurveyVersion(TenantModel, TimeStampedModel):
     """One numbered version of a survey's questions. Published versions are never edited."""
 
-    public_id = PublicIdField(prefix="ver")
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="versions")
+    public_id = PublicIdField(prefix="ver", unique=False)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="versions", db_constraint=False
+    )
     number = models.PositiveIntegerField(_("version"))
     status = models.CharField(
         _("status"), max_length=20, choices=VersionStatus.choices, default=VersionStatus.DRAFT
@@ -120,6 +137,9 @@ class SurveyVersion(TenantModel, TimeStampedModel):
     class Meta:
         ordering = ["survey_id", "number"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="surveyversion_public_id"
+            ),
             models.UniqueConstraint(
                 fields=["organization", "survey", "number"], name="survey_version_number_unique"
             ),
@@ -152,8 +172,10 @@ class Question(TenantModel, TimeStampedModel):
     {"question": "<earlier key>", "op": "lte"|"gte"|"eq"|"in", "value": ...} or null.
     """
 
-    public_id = PublicIdField(prefix="q")
-    version = models.ForeignKey(SurveyVersion, on_delete=models.CASCADE, related_name="questions")
+    public_id = PublicIdField(prefix="q", unique=False)
+    version = models.ForeignKey(
+        SurveyVersion, on_delete=models.CASCADE, related_name="questions", db_constraint=False
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     key = models.SlugField(_("key"), max_length=50)
     type = models.CharField(_("type"), max_length=20, choices=QuestionType.choices)
@@ -171,8 +193,11 @@ class Question(TenantModel, TimeStampedModel):
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
+                fields=["organization", "public_id"], name="question_public_id"
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "version", "key"], name="question_key_unique_in_version"
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "version", "position"], name="question_org_ver")
@@ -185,21 +210,27 @@ class Question(TenantModel, TimeStampedModel):
         return self.texts.get(language) or self.texts.get(fallback) or ""
 
 
-class PersonalLink(TenantModel, TimeStampedModel):
+class PersonalLink(TenantModel, HandleOwner, TimeStampedModel):
     """A personal `/r/<token>/` link (made for an invitation): answered at most once.
 
     Opening it (GET) changes nothing; `opened_at` is recorded on the first POST.
     """
 
-    public_id = PublicIdField(prefix="pl")
-    token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
-    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="personal_links")
+    handle_kind = HandleKind.PERSONAL_LINK
+    handle_field = "token"
+
+    public_id = PublicIdField(prefix="pl", unique=False)
+    token = models.CharField(max_length=32, default=new_token, editable=False)
+    survey = models.ForeignKey(
+        Survey, on_delete=models.CASCADE, related_name="personal_links", db_constraint=False
+    )
     touchpoint = models.ForeignKey(
         "journeys.Touchpoint",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_constraint=False,
     )
     language = models.CharField(max_length=2, choices=Language.choices)
     # How the link reached the respondent; the response is recorded with this channel.
@@ -210,6 +241,12 @@ class PersonalLink(TenantModel, TimeStampedModel):
     opened_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "token"], name="personallink_token"),
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="personallink_public_id"
+            ),
+        ]
         indexes = [models.Index(fields=["organization", "survey"], name="personal_link_org_srv")]
 
     def __str__(self) -> str:
@@ -219,27 +256,40 @@ class PersonalLink(TenantModel, TimeStampedModel):
 class Response(TenantModel, TimeStampedModel):
     """One submitted questionnaire. Immutable once saved; metrics set `processed_at`."""
 
-    public_id = PublicIdField(prefix="rsp")
+    public_id = PublicIdField(prefix="rsp", unique=False)
     # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
     # organization nor the creation time gets an index of its own (see DropPatternIndex too).
     organization = organization_key(db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
-    version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT, related_name="responses")
+    survey = models.ForeignKey(
+        Survey, on_delete=models.PROTECT, related_name="responses", db_constraint=False
+    )
+    version = models.ForeignKey(
+        SurveyVersion, on_delete=models.PROTECT, related_name="responses", db_constraint=False
+    )
     touchpoint = models.ForeignKey(
         "journeys.Touchpoint",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="responses",
+        db_constraint=False,
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     language = models.CharField(_("language"), max_length=2, choices=Language.choices)
     submitted_at = models.DateTimeField(_("submitted"))
     hidden_fields = models.JSONField(_("hidden fields"), default=dict, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
-    personal_link = models.OneToOneField(
-        PersonalLink, null=True, blank=True, on_delete=models.PROTECT, related_name="response"
+    personal_link = models.ForeignKey(
+        PersonalLink,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        related_query_name="response",
+        # The unique (organization, personal_link) constraint is its index.
+        db_index=False,
+        db_constraint=False,
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
@@ -249,10 +299,16 @@ class Response(TenantModel, TimeStampedModel):
         ordering = ["-submitted_at", "-id"]
         constraints = [
             models.UniqueConstraint(
+                fields=["organization", "personal_link"], name="response_personal_link"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "public_id"], name="response_public_id"
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="response_idempotency_key_unique",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "submitted_at"], name="response_org_submitted"),
@@ -279,8 +335,12 @@ class Answer(TenantModel):
     """One question's answer: the raw integer for scales (WOMI: recommend in `value_int`,
     discourage in `value_int_2`; yes = 1, no = 0), the text, or the chosen values."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    response = models.ForeignKey(
+        Response, on_delete=models.CASCADE, related_name="answers", db_constraint=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answers", db_constraint=False
+    )
     value_int = models.IntegerField(null=True, blank=True)
     value_int_2 = models.IntegerField(null=True, blank=True)
     value_text = models.TextField(blank=True)

@@ -7,6 +7,8 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from core import handles
+from core.models import HandleKind
 from journeys.models import Touchpoint
 from surveys.enums import VersionStatus
 from surveys.models import Answer, PersonalLink, Question, Response, Survey, SurveyVersion
@@ -190,26 +192,32 @@ def access_response(*, organization, public_id: str) -> Response:
     return response
 
 
-# Respondent pages know a slug or token before they know the tenant: these two look across
-# tenants (by a unique, unguessable value) and the caller opens the found organization's scope.
+# Respondent pages know a slug or token before they know the tenant: the handle directory
+# names the organization and row (core.handles), which is then read within that organization.
 
 
 def survey_for_link_slug(slug: str) -> Survey | None:
+    found = handles.resolve(HandleKind.SURVEY_LINK, slug)
+    if found is None:
+        return None
     with unscoped():
         return (
             Survey.all_objects.select_related("organization", "current_version")
-            .filter(link_slug=slug)
+            .filter(organization_id=found.organization_id, pk=found.object_id)
             .first()
         )
 
 
 def personal_link_for_token(token: str) -> PersonalLink | None:
+    found = handles.resolve(HandleKind.PERSONAL_LINK, token)
+    if found is None:
+        return None
     with unscoped():
         return (
             PersonalLink.all_objects.select_related(
                 "organization", "survey__current_version", "touchpoint"
             )
-            .filter(token=token)
+            .filter(organization_id=found.organization_id, pk=found.object_id)
             .first()
         )
 

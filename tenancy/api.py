@@ -43,6 +43,8 @@ class OrganizationAPIMixin:
 
     def dispatch(self, request, *args, **kwargs):
         self.organization = organization_for_slug(kwargs.get("org_slug", ""))
+        # Lets the API key be found within the organization the URL names (one shard).
+        request.organization = self.organization
         with tenant_scope(self.organization):
             return super().dispatch(request, *args, **kwargs)
 

@@ -107,7 +107,7 @@ class Organization(TimeStampedModel):
 
 
 class Membership(TenantModel, TimeStampedModel):
-    public_id = PublicIdField(prefix="mem")
+    public_id = PublicIdField(prefix="mem", unique=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -116,8 +116,11 @@ class Membership(TenantModel, TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
+                fields=["organization", "public_id"], name="membership_public_id"
+            ),
+            models.UniqueConstraint(
                 fields=["organization", "user"], name="membership_unique_user_per_org"
-            )
+            ),
         ]
         ordering = ["user__email"]
 

@@ -16,6 +16,8 @@ import logging
 
 from django.db import transaction
 
+from core import handles
+from core.models import HandleKind
 from core.scoping import tenant_scope
 from distribution.enums import Channel, InvitationStatus
 from distribution.models import Invitation
@@ -37,9 +39,10 @@ def _invitation_for(*, metadata: dict, message_id: str) -> Invitation | None:
     public_id = (metadata or {}).get("invitation")
     if public_id:
         return invitations.filter(public_id=str(public_id)).first()
-    if message_id:
-        return invitations.filter(provider_message_id=message_id.strip("<>")).first()
-    return None
+    found = handles.resolve(HandleKind.PROVIDER_MESSAGE, message_id.strip("<>"))
+    if found is None:
+        return None
+    return invitations.filter(organization_id=found.organization_id, pk=found.object_id).first()
 
 
 def _describe(event_type: str, *parts: str | None) -> str:

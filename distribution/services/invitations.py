@@ -15,7 +15,9 @@ from django.db.models import Case, CharField, Count, Exists, F, OuterRef, Q, Val
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import handles
 from core.exceptions import ApplicationError
+from core.models import HandleKind
 from core.services import activity_record
 from distribution.enums import (
     CampaignChannel,
@@ -567,6 +569,13 @@ def invitation_record(
         invitation.sent_at = timezone.now()
         invitation.provider_message_id = provider_message_id[:100]
         fields += ["sent_at", "provider_message_id"]
+        if invitation.provider_message_id:
+            handles.claim_many(
+                HandleKind.PROVIDER_MESSAGE,
+                [invitation],
+                "provider_message_id",
+                ignore_conflicts=True,
+            )
     if skip_reason:
         invitation.skip_reason = skip_reason
         fields.append("skip_reason")

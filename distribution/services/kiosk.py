@@ -1,7 +1,7 @@
 """Kiosk devices: a tablet at a touchpoint that asks one survey's four-face smiley question.
 
 A device is registered by a CX manager, who gets its secret URL once (`/k/<token>/`); only the
-token's SHA-256 is kept, in the `distribution_kiosk_handle` directory. The tablet queues answers
+token's SHA-256 is kept, in the handle directory (core.handles). The tablet queues answers
 in the browser and syncs them in batches; each answer carries an id the device made, so a batch
 sent twice (a lost reply, a reconnect) stores each answer once. Answers closer together than the
 device's minimum interval are flagged (`hidden_fields["flag"] = "too_fast"`), not dropped: an
@@ -19,9 +19,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core import handles
 from core.exceptions import ApplicationError
+from core.models import HandleKind
 from core.services import activity_record
-from distribution.models import KioskDevice, KioskHandle
+from distribution.models import KioskDevice, kiosk_token_hash
 from surveys.enums import Channel, QuestionType
 from surveys.exceptions import AnswerErrors
 from surveys.services import response_prepare, responses_save
@@ -129,18 +131,14 @@ def kiosk_device_create(
 
 def _new_handle(device: KioskDevice) -> str:
     token = secrets.token_urlsafe(24)
-    KioskHandle.objects.create(
-        token_hash=KioskHandle.hash(token),
-        organization_id=device.organization_id,
-        device_id=device.pk,
-    )
+    handles.claim(HandleKind.KIOSK, kiosk_token_hash(token), device)
     return token
 
 
 @transaction.atomic
 def kiosk_device_new_token(*, actor: Actor, device: KioskDevice) -> str:
     """A new secret URL for the device (a tablet lost or replaced); the old one stops working."""
-    KioskHandle.objects.filter(organization_id=device.organization_id, device_id=device.pk).delete()
+    handles.release(HandleKind.KIOSK, device)
     token = _new_handle(device)
     if device.revoked_at is not None:
         device.revoked_at = None

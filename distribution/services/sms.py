@@ -26,7 +26,9 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.timezone import now
 
+from core import handles
 from core.exceptions import ApplicationError
+from core.models import HandleKind
 from core.scoping import tenant_scope
 from distribution.enums import Channel, InvitationStatus
 from distribution.models import Contact, InboundSms, Invitation
@@ -260,9 +262,9 @@ def inbound_sms(
     if not message_sid:
         return "", False  # Twilio always sends one; without it a redelivery could not be told
     sid = _sid_key(message_sid)
-    existing = InboundSms.all_objects.filter(message_sid=sid).first()
-    if existing is not None:
-        return existing.reply, True
+    replayed = _inbound_reply(sid)
+    if replayed is not None:
+        return replayed, True
     invitation = _invitation_for(from_number, to_number)
     if invitation is None:
         return "", False
@@ -279,8 +281,9 @@ def inbound_sms(
                 record = InboundSms.all_objects.create(
                     organization=organization, message_sid=sid, invitation=invitation
                 )
+                handles.claim(HandleKind.INBOUND_SMS, sid, record)
         except IntegrityError:
-            return InboundSms.all_objects.get(message_sid=sid).reply, True
+            return _inbound_reply(sid) or "", True
         invitation = Invitation.all_objects.select_for_update().get(
             organization_id=invitation.organization_id, pk=invitation.pk
         )
@@ -295,6 +298,17 @@ def inbound_sms(
     return reply, False
 
 
+def _inbound_reply(sid: str) -> str | None:
+    """The reply given to an SMS already acted on, or None when this one is new."""
+    found = handles.resolve(HandleKind.INBOUND_SMS, sid)
+    if found is None:
+        return None
+    record = InboundSms.all_objects.filter(
+        organization_id=found.organization_id, pk=found.object_id
+    ).first()
+    return record.reply if record is not None else None
+
+
 def status_callback(
     *, invitation_public_id: str, message_sid: str, status: str, error: str
 ) -> bool:
@@ -302,8 +316,14 @@ def status_callback(
     ours = TWILIO_STATUSES.get(status)
     if ours is None:
         return False
+    found = handles.resolve(HandleKind.PROVIDER_MESSAGE, message_sid)
+    if found is None:
+        return False
     invitation = Invitation.all_objects.filter(
-        public_id=invitation_public_id, provider_message_id=message_sid
+        organization_id=found.organization_id,
+        pk=found.object_id,
+        public_id=invitation_public_id,
+        provider_message_id=message_sid,
     ).first()
     if invitation is None:
         return False

@@ -29,8 +29,6 @@ ALLOWED = {
     "accounts/services.py": "API key use stamp and invitation acceptance by token",
     "tenancy/selectors.py": "a user's memberships across the organizations they belong to",
     "surveys/selectors.py": "a respondent's link is resolved before the organization is known",
-    "reports/sharing.py": "share-link handles are looked up by token across organizations",
-    "reports/models.py": "the share-link handle's managers",
     "distribution/services/sms.py": "an inbound SMS or status callback names a phone number, not a tenant",
     "distribution/services/email_events.py": "a provider's event names a message id, not a tenant",
     "distribution/views/invitations.py": "an unsubscribe link is resolved before the tenant is known",

@@ -19,8 +19,8 @@ from PIL import Image
 from alerts.enums import ConditionMetric, Operator, RuleKind
 from alerts.models import Alert
 from alerts.services.rules import rule_create
-from core.models import ActivityLog
-from distribution.models import KioskDevice, KioskHandle
+from core.models import ActivityLog, Handle, HandleKind
+from distribution.models import KioskDevice, kiosk_token_hash
 from distribution.services.kiosk import kiosk_device_create, kiosk_device_revoke
 from metrics.models import DailyRollup
 from surveys.models import Response
@@ -380,7 +380,8 @@ def test_a_device_is_registered_in_the_browser_and_its_address_shown_once(cx_cli
     first = cx_client.get("/o/acme/kiosks/").content.decode()
     address = first.split('id="kiosk-link" type="text" readonly value="')[1].split('"')[0]
     token = address.rsplit("/", 2)[-2]
-    assert KioskHandle.objects.get(token_hash=KioskHandle.hash(token)).device_id == device.pk
+    handle = Handle.objects.get(kind=HandleKind.KIOSK, value=kiosk_token_hash(token))
+    assert handle.object_id == device.pk
     assert address not in cx_client.get("/o/acme/kiosks/").content.decode()  # only once
     assert Client().get(f"/k/{token}/").status_code == 200
     assert ActivityLog.all_objects.filter(action="distribution.kiosk.created").exists()

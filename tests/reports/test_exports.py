@@ -572,8 +572,6 @@ def test_unique_constraints_of_tenant_tables_include_the_organization():
     from django.apps import apps
 
     for model in apps.get_app_config("reports").get_models():
-        if model.__name__ == "ShareLinkHandle":
-            continue  # the directory table: its token is unique across organizations
         for constraint in model._meta.constraints:
             fields = getattr(constraint, "fields", ())
             if fields:

@@ -97,8 +97,8 @@ def test_demo_contacts_have_invitations_in_every_state(demo):
         answered = Invitation.objects.filter(status="answered")
         assert answered.count() >= 20
         assert answered.count() == Response.objects.filter(personal_link__isnull=False).count()
-        for invitation in answered.select_related("personal_link__response"):
-            submitted_at = invitation.personal_link.response.submitted_at
+        for invitation in answered.select_related("personal_link"):
+            submitted_at = invitation.personal_link.responses.get().submitted_at
             assert invitation.answered_at == submitted_at > invitation.sent_at
         history = list(
             InvitationEvent.objects.filter(invitation=answered.first()).values_list(
@@ -112,13 +112,13 @@ def test_contact_page_shows_an_answered_invitation_and_its_score(demo, owner_sig
     with tenant_scope(demo):
         invitation = (
             Invitation.objects.filter(status="answered", campaign=None)
-            .select_related("contact", "survey", "personal_link__response")
+            .select_related("contact", "survey", "personal_link")
             .order_by("answered_at")
             .first()
         )
         score = (
             Answer.objects.filter(
-                response=invitation.personal_link.response, value_int__isnull=False
+                response=invitation.personal_link.responses.get(), value_int__isnull=False
             )
             .select_related("question")
             .get()

@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from core.models import ActivityLog
+from core.models import ActivityLog, Handle, HandleKind
 from core.scoping import tenant_scope
 from journeys.models import MeasurementPlan
 from reports import sharing
-from reports.models import ShareLink, ShareLinkHandle, ShareLinkView
+from reports.models import ShareLink, ShareLinkView
 from tenancy.actors import Actor
 from tenancy.models import Membership
 from tests.surveys.factories import make_touchpoint
@@ -82,7 +82,8 @@ def test_analyst_creates_a_link_whose_address_is_shown_once(analyst_client, org,
     link = ShareLink.all_objects.get(organization=org)
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(ShareLink.all_objects.values().get())
-    assert ShareLinkHandle.all_objects.get(token_hash=link.token_hash).share_link_id == link.pk
+    handle = Handle.objects.get(kind=HandleKind.SHARE_LINK, value=link.token_hash)
+    assert (handle.organization_id, handle.object_id) == (org.pk, link.pk)
     assert (link.dashboard_type, link.dashboard_public_id, link.label) == (
         "touchpoint",
         checkout.public_id,
@@ -148,7 +149,7 @@ def test_expired_revoked_and_unknown_links_answer_404(org, personas, analyst_cli
     response = analyst_client.post(f"{URL}{revoked.link.public_id}/revoke/")
     assert response.status_code == 302
     assert Client().get(f"/share/{revoked.token}/").status_code == 404
-    assert not ShareLinkHandle.all_objects.filter(share_link_id=revoked.link.pk).exists()
+    assert not Handle.objects.filter(kind=HandleKind.SHARE_LINK, object_id=revoked.link.pk).exists()
     assert ActivityLog.all_objects.filter(action="reports.share_link.revoked").count() == 1
 
     assert Client().get("/share/not-a-token/").status_code == 404
@@ -222,9 +223,9 @@ def test_sweep_forgets_tokens_of_links_expired_a_month_ago(org, personas):
         expires_at=timezone.now() - timedelta(days=1)
     )
     sweep_exports()
-    assert list(ShareLinkHandle.all_objects.values_list("share_link_id", flat=True)) == [
-        recent.link.pk
-    ]
+    assert list(
+        Handle.objects.filter(kind=HandleKind.SHARE_LINK).values_list("object_id", flat=True)
+    ) == [recent.link.pk]
     assert ShareLink.all_objects.filter(pk=old.link.pk).exists()  # kept with its view count
 
 
