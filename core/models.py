@@ -62,15 +62,15 @@ class ImportProgress(models.Model):
         return min(100, self.processed_rows * 100 // self.total_rows)
 
 
-def organization_key(*, db_index: bool = True) -> models.ForeignKey:
-    """The owning organization of a tenant row. Tables written in bulk pass `db_index=False`:
-    their `(organization_id, ...)` indexes serve every look-up, and each index slows each insert."""
+def organization_key() -> models.ForeignKey:
+    """The owning organization of a tenant row. It gets no index of its own: the primary key at
+    the database, `(organization_id, id)` (core.tenant_keys), serves every look-up by it."""
     return models.ForeignKey(
         "tenancy.Organization",
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("organization"),
-        db_index=db_index,
+        db_index=False,
     )
 
 

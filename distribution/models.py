@@ -12,7 +12,6 @@ from core.models import (
     PublicIdField,
     TenantModel,
     TimeStampedModel,
-    organization_key,
 )
 from distribution.enums import (
     CampaignChannel,
@@ -49,9 +48,7 @@ class Contact(TenantModel, TimeStampedModel):
     """
 
     public_id = PublicIdField(prefix="ct", unique=False)
-    # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
-    # organization nor the creation time gets an index of its own (see DropPatternIndex too).
-    organization = organization_key(db_index=False)
+    # Written in bulk: the creation time gets no index of its own (see DropPatternIndex too).
     created_at = models.DateTimeField(auto_now_add=True)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)

@@ -22,7 +22,6 @@ from core.models import (
     PublicIdField,
     TenantModel,
     TimeStampedModel,
-    organization_key,
 )
 from surveys.enums import Channel, ImportStatus, QuestionType, SurveyStatus, VersionStatus
 from tenancy.enums import Language
@@ -257,9 +256,7 @@ class Response(TenantModel, TimeStampedModel):
     """One submitted questionnaire. Immutable once saved; metrics set `processed_at`."""
 
     public_id = PublicIdField(prefix="rsp", unique=False)
-    # Written in bulk: the (organization_id, ...) indexes serve every look-up, so neither the
-    # organization nor the creation time gets an index of its own (see DropPatternIndex too).
-    organization = organization_key(db_index=False)
+    # Written in bulk: the creation time gets no index of its own (see DropPatternIndex too).
     created_at = models.DateTimeField(auto_now_add=True)
     survey = models.ForeignKey(
         Survey, on_delete=models.PROTECT, related_name="responses", db_constraint=False

@@ -390,6 +390,28 @@ def test_batches_see_the_contacts_of_earlier_batches_and_a_rerun_resumes(
     assert Contact.all_objects.count() == 7
 
 
+def test_an_update_sets_only_the_fields_the_file_changed(org, personas, store, monkeypatch):
+    contact = ContactFactory(
+        organization=org, external_id="C-1", name="Old", attributes={"plan": "gold"}
+    )
+    plan_batch = importing.plan_batch
+
+    def plan_then_edit(*args):
+        plan = plan_batch(*args)
+        # A member edits the contact while the batch is between its look-up and its write.
+        Contact.all_objects.filter(pk=contact.pk).update(name="Edited", preferred_language="sv")
+        return plan
+
+    monkeypatch.setattr(importing, "plan_batch", plan_then_edit)
+    text = "id,plan\nC-1,platinum\n"
+    contact_import = run_import(org, personas, text, {"0": "external_id", "1": "attribute"})
+    assert contact_import.updated_count == 1
+    contact.refresh_from_db()
+    assert contact.attributes == {"plan": "platinum"}
+    # The file changed the attributes only: the member's edit of other fields stays.
+    assert (contact.name, contact.preferred_language) == ("Edited", "sv")
+
+
 def test_an_import_whose_task_was_lost_is_picked_up_by_the_sweep(
     org, cx_client, eager_tasks, django_capture_on_commit_callbacks
 ):
