@@ -215,7 +215,9 @@ class HandleOwner(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             return super().save(*args, **kwargs)
-        with transaction.atomic(using=kwargs.get("using")):
+        # No savepoint of its own: a clash of random handles is rare enough to fail the caller's
+        # whole transaction, and a savepoint costs two statements per row.
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
             Handle.objects.using(self._state.db).create(
                 kind=self.handle_kind,
