@@ -3,6 +3,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from core.models import ActivityLog
 from distribution.enums import ImportStatus
@@ -432,3 +433,34 @@ def test_an_import_whose_task_was_lost_is_picked_up_by_the_sweep(
     assert sweep_contact_imports() == 1
     contact_import.refresh_from_db()
     assert contact_import.status == ImportStatus.DONE and contact_import.created_count == 2
+
+
+def test_a_large_import_analyses_the_contacts_table_as_it_grows(org, personas, monkeypatch):
+    """The planner gets statistics that know the new contacts while they are imported (the
+    table was never analysed before: its row estimate is unknown, -1)."""
+    monkeypatch.setattr(importing, "BATCH_SIZE", 5)
+    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
+    analysed = []
+    monkeypatch.setattr(
+        importing, "_analyze_contacts", _counting(importing._analyze_contacts, analysed)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'distribution_contact'")
+        assert cursor.fetchone()[0] < 1
+    contact_import = run_import(
+        org, personas, build_csv(45), {"0": "external_id", "1": "name", "2": "email"}
+    )
+    assert contact_import.created_count == 45
+    # After 10, 20 and 40 contacts: each time the import doubled what was analysed.
+    assert analysed == [10, 20, 40]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'distribution_contact'")
+        assert cursor.fetchone()[0] == 40
+
+
+def _counting(analyze, calls: list):
+    def counted():
+        analyze()
+        calls.append(Contact.all_objects.count())
+
+    return counted
