@@ -520,7 +520,7 @@ class KioskDevice(TenantModel, TimeStampedModel):
     """A tablet that asks one survey at a touchpoint (a store exit, a service desk).
 
     The device proves itself with a secret token in its URL, kept only as a hash in the
-    `distribution_kiosk_handle` directory (looked up before the organization is known).
+    handle directory (`core_handle`, looked up before the organization is known).
     Answers closer together than `min_interval_seconds` are flagged as a button-mash, not hidden.
     """
 
