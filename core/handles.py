@@ -32,9 +32,7 @@ def resolve(kind: HandleKind, value: str) -> Resolved | None:
 
 def claim(kind: HandleKind, value: str, row: models.Model) -> None:
     """Record that `value` names `row`; an IntegrityError when another row holds it."""
-    Handle.objects.create(
-        kind=kind, value=value, organization_id=row.organization_id, object_id=row.pk
-    )
+    Handle.naming(kind, value, row).save(force_insert=True)
 
 
 def claim_many(
@@ -44,15 +42,7 @@ def claim_many(
     holds already stays with it (provider message ids, which are the provider's to repeat)."""
     Handle.objects.bulk_create(
         ignore_conflicts=ignore_conflicts,
-        objs=[
-            Handle(
-                kind=kind,
-                value=getattr(row, attribute),
-                organization_id=row.organization_id,
-                object_id=row.pk,
-            )
-            for row in rows
-        ],
+        objs=[Handle.naming(kind, getattr(row, attribute), row) for row in rows],
     )
 
 

@@ -200,6 +200,11 @@ class Handle(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} {self.value}"
 
+    @classmethod
+    def naming(cls, kind: str, value: str, row: models.Model) -> "Handle":
+        """The (unsaved) handle that names a tenant row."""
+        return cls(kind=kind, value=value, organization_id=row.organization_id, object_id=row.pk)
+
 
 class HandleOwner(models.Model):
     """A tenant row named by a handle: saving it the first time claims `handle_field`'s value
@@ -219,9 +224,6 @@ class HandleOwner(models.Model):
         # whole transaction, and a savepoint costs two statements per row.
         with transaction.atomic(using=kwargs.get("using"), savepoint=False):
             super().save(*args, **kwargs)
-            Handle.objects.using(self._state.db).create(
-                kind=self.handle_kind,
-                value=getattr(self, self.handle_field),
-                organization_id=self.organization_id,
-                object_id=self.pk,
+            Handle.naming(self.handle_kind, getattr(self, self.handle_field), self).save(
+                using=self._state.db, force_insert=True
             )

@@ -39,42 +39,9 @@ class TenantKeys(Operation):
         if schema_editor.connection.vendor != "postgresql":
             return
         model = to_state.apps.get_model(app_label, self.model_name)
-        table = model._meta.db_table
-        quote = schema_editor.quote_name
-        for name in schema_editor._constraint_names(model, primary_key=True):
-            schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        schema_editor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
-            f"PRIMARY KEY (organization_id, id)"
-        )
-        # Django's own statements (save, delete) look rows up by id alone.
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {quote(table + '_id_idx')} ON {quote(table)} (id)"
-        )
+        _key_by_organization(schema_editor, model)
         for field_name in self.foreign_keys:
-            self._add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
-
-    def _add_foreign_key(self, schema_editor, model, field: models.ForeignKey) -> None:
-        if field.db_constraint:
-            raise ValueError(
-                f"{model.__name__}.{field.name} must be declared with db_constraint=False: "
-                "TenantKeys adds the composite constraint"
-            )
-        quote = schema_editor.quote_name
-        table = model._meta.db_table
-        target = field.related_model._meta.db_table
-        if not _keyed_by_organization(schema_editor, target):
-            # A target not keyed by organization yet needs the unique index a composite key uses.
-            schema_editor.execute(
-                f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(target + '_org_id_uniq')} "
-                f"ON {quote(target)} (organization_id, id)"
-            )
-        name = f"{table}_{field.column}_org_fk"[:63]
-        schema_editor.execute(
-            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} "
-            f"FOREIGN KEY (organization_id, {quote(field.column)}) "
-            f"REFERENCES {quote(target)} (organization_id, id) DEFERRABLE INITIALLY DEFERRED"
-        )
+            _add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if schema_editor.connection.vendor != "postgresql":
@@ -100,6 +67,45 @@ class TenantKeys(Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"tenant_keys_{self.model_name.lower()}"
+
+
+def _key_by_organization(schema_editor, model) -> None:
+    """Make the table's primary key `(organization_id, id)`, keeping an index on `id`."""
+    table = model._meta.db_table
+    quote = schema_editor.quote_name
+    for name in schema_editor._constraint_names(model, primary_key=True):
+        schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    schema_editor.execute(
+        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
+        f"PRIMARY KEY (organization_id, id)"
+    )
+    # Django's own statements (save, delete) look rows up by id alone.
+    schema_editor.execute(
+        f"CREATE INDEX IF NOT EXISTS {quote(table + '_id_idx')} ON {quote(table)} (id)"
+    )
+
+
+def _add_foreign_key(schema_editor, model, field: models.ForeignKey) -> None:
+    if field.db_constraint:
+        raise ValueError(
+            f"{model.__name__}.{field.name} must be declared with db_constraint=False: "
+            "TenantKeys adds the composite constraint"
+        )
+    quote = schema_editor.quote_name
+    table = model._meta.db_table
+    target = field.related_model._meta.db_table
+    if not _keyed_by_organization(schema_editor, target):
+        # A target not keyed by organization yet needs the unique index a composite key uses.
+        schema_editor.execute(
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(target + '_org_id_uniq')} "
+            f"ON {quote(target)} (organization_id, id)"
+        )
+    name = f"{table}_{field.column}_org_fk"[:63]
+    schema_editor.execute(
+        f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} "
+        f"FOREIGN KEY (organization_id, {quote(field.column)}) "
+        f"REFERENCES {quote(target)} (organization_id, id) DEFERRABLE INITIALLY DEFERRED"
+    )
 
 
 def _keyed_by_organization(schema_editor, table: str) -> bool:
@@ -143,21 +149,12 @@ class RekeyTenantTables(Operation):
         quote = schema_editor.quote_name
         referencing = _drop_foreign_keys_to(schema_editor, tables)
         for model, table in zip(models_, tables, strict=True):
-            for name in schema_editor._constraint_names(model, primary_key=True):
-                schema_editor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            _key_by_organization(schema_editor, model)
             schema_editor.execute(f"DROP INDEX IF EXISTS {quote(table + '_org_id_uniq')}")
-            schema_editor.execute(
-                f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(table + '_pkey')} "
-                f"PRIMARY KEY (organization_id, id)"
-            )
-            schema_editor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(table + '_id_idx')} ON {quote(table)} (id)"
-            )
-        _add_foreign_keys(schema_editor, referencing)
-        operation = TenantKeys("unused")
+        _restore_foreign_keys(schema_editor, referencing)
         for model, label in zip(models_, self.models, strict=True):
             for field_name in self.models[label]:
-                operation._add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
+                _add_foreign_key(schema_editor, model, model._meta.get_field(field_name))
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
         if schema_editor.connection.vendor != "postgresql":
@@ -181,7 +178,7 @@ class RekeyTenantTables(Operation):
                 f"CREATE UNIQUE INDEX {quote(table + '_org_id_uniq')} "
                 f"ON {quote(table)} (organization_id, id)"
             )
-        _add_foreign_keys(schema_editor, referencing)
+        _restore_foreign_keys(schema_editor, referencing)
 
     def describe(self) -> str:
         return f"Key {len(self.models)} tables by (organization_id, id)"
@@ -211,7 +208,7 @@ def _drop_foreign_keys_to(schema_editor, tables: list[str]) -> list[tuple[str, s
     ]
 
 
-def _add_foreign_keys(schema_editor, found: list[tuple[str, str, str]]) -> None:
+def _restore_foreign_keys(schema_editor, found: list[tuple[str, str, str]]) -> None:
     for table, name, definition in found:
         schema_editor.execute(
             f"ALTER TABLE {table} ADD CONSTRAINT {schema_editor.quote_name(name)} {definition}"

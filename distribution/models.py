@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import (
+    HandleKind,
+    HandleOwner,
     ImportProgress,
     PublicIdField,
     TenantModel,
@@ -494,8 +496,11 @@ class SurveyEmailTemplate(TenantModel, TimeStampedModel):
         return f"{self.survey_id} {self.language}"
 
 
-class InboundSms(TenantModel):
+class InboundSms(TenantModel, HandleOwner):
     """One SMS reply, kept by Twilio's MessageSid so a redelivered webhook is not acted on twice."""
+
+    handle_kind = HandleKind.INBOUND_SMS
+    handle_field = "message_sid"
 
     message_sid = models.CharField(max_length=64)
     invitation = models.ForeignKey(

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import PublicIdField, TenantModel, TimeStampedModel
+from core.models import HandleKind, HandleOwner, PublicIdField, TenantModel, TimeStampedModel
 
 
 def tenant_fk(to: str, *, related_name: str = "+", null: bool = False) -> models.ForeignKey:
@@ -211,9 +211,12 @@ class DigestDelivery(TenantModel):
         return f"{self.digest_id} {self.period_start}"
 
 
-class ShareLink(TenantModel, TimeStampedModel):
+class ShareLink(TenantModel, HandleOwner, TimeStampedModel):
     """A read-only link to one dashboard that works without signing in, until it expires or is
     revoked. Only the SHA-256 of the token is stored; the token is shown once."""
+
+    handle_kind = HandleKind.SHARE_LINK
+    handle_field = "token_hash"
 
     public_id = PublicIdField(prefix="shr", unique=False)
     created_by = models.ForeignKey(

@@ -104,7 +104,6 @@ def share_link_create(
         token_hash=digest,
         expires_at=_expiry_moment(organization, expires_on, today),
     )
-    handles.claim(HandleKind.SHARE_LINK, digest, link)
     activity_record(
         organization=organization,
         actor=actor,

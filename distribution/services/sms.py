@@ -281,7 +281,6 @@ def inbound_sms(
                 record = InboundSms.all_objects.create(
                     organization=organization, message_sid=sid, invitation=invitation
                 )
-                handles.claim(HandleKind.INBOUND_SMS, sid, record)
         except IntegrityError:
             return _inbound_reply(sid) or "", True
         invitation = Invitation.all_objects.select_for_update().get(
