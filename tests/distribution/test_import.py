@@ -3,12 +3,12 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
 
 from core.models import ActivityLog
 from distribution.enums import ImportStatus
 from distribution.models import Contact, ContactImport, ContactImportError
-from distribution.services import importing
+from distribution.services import import_batches, importing
 from distribution.tasks import import_contacts
 from tenancy.scoping import tenant_scope
 from tests.distribution.factories import ContactFactory
@@ -435,32 +435,45 @@ def test_an_import_whose_task_was_lost_is_picked_up_by_the_sweep(
     assert contact_import.status == ImportStatus.DONE and contact_import.created_count == 2
 
 
-def test_a_large_import_analyses_the_contacts_table_as_it_grows(org, personas, monkeypatch):
-    """The planner gets statistics that know the new contacts while they are imported (the
-    table was never analysed before: its row estimate is unknown, -1)."""
-    monkeypatch.setattr(importing, "BATCH_SIZE", 5)
-    monkeypatch.setattr(importing, "ANALYZE_AFTER_ROWS", 10)
-    analysed = []
-    monkeypatch.setattr(
-        importing, "_analyze_contacts", _counting(importing._analyze_contacts, analysed)
+def test_the_look_up_reads_the_organizations_contacts_not_the_whole_table(org, other_org):
+    """A batch's look-up reads at most the organization's own contacts (through the key
+    indexes or the organization's), however stale the statistics: 200 of its contacts beside
+    20,000 of another organization, none analysed, as after a large import. (The statement
+    before, the three keys in one condition, was planned as a parallel scan of the table.)"""
+    _insert_contacts(org, 200)
+    _insert_contacts(other_org, 20_000)
+    keys = {
+        "external_id": [f"E{n}" for n in range(1, 201)],
+        "email": [f"e{n}@example.fi" for n in range(1, 201)],
+        "phone": [f"+35840{n}" for n in range(1, 201)],
+    }
+    store = import_batches.PostgresContacts
+    statement, parameters = store.find_statement(org, keys)
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(store.PROBE_SETTINGS)
+        cursor.execute(f"EXPLAIN {statement}", parameters)
+        probed = "\n".join(line for (line,) in cursor.fetchall())
+        transaction.set_rollback(True)
+    assert "Seq Scan" not in probed and "Bitmap" not in probed and "Gather" not in probed
+    assert (
+        probed.count(f"Index Cond: (organization_id = {org.pk})")
+        + probed.count(f"Index Cond: ((organization_id = {org.pk}) AND")
+        == 3
     )
+    found = store.find(org, keys)
+    assert len(found) == 600 and len({contact["id"] for contact in found}) == 200
+
+
+def _insert_contacts(organization, count: int) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'distribution_contact'")
-        assert cursor.fetchone()[0] < 1
-    contact_import = run_import(
-        org, personas, build_csv(45), {"0": "external_id", "1": "name", "2": "email"}
-    )
-    assert contact_import.created_count == 45
-    # After 10, 20 and 40 contacts: each time the import doubled what was analysed.
-    assert analysed == [10, 20, 40]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'distribution_contact'")
-        assert cursor.fetchone()[0] == 40
-
-
-def _counting(analyze, calls: list):
-    def counted():
-        analyze()
-        calls.append(Contact.all_objects.count())
-
-    return counted
+        cursor.execute(
+            "INSERT INTO distribution_contact (organization_id, public_id, created_at, "
+            "updated_at, external_id, name, email, phone, preferred_language, attributes, "
+            "email_consent, email_consent_source, sms_consent, sms_consent_source, "
+            "email_opt_out_reason, sms_opt_out_reason, email_bounce_reason) "
+            "SELECT %s, 'ct_bulk' || n, now(), now(), 'E' || n, '', 'e' || n || '@example.fi', "
+            "'+35840' || n, '', '{}', false, '', false, '', '', '', '' "
+            "FROM generate_series(1, %s) AS n",
+            [organization.pk, count],
+        )
