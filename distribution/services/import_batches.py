@@ -96,6 +96,11 @@ class BatchPlan:
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     counts: BatchCounts = field(default_factory=BatchCounts)
 
+    @property
+    def written(self) -> list[dict[str, Any]]:
+        """The contacts the batch writes, as they will be (new ones need their ids first)."""
+        return self.creates + self.updates
+
 
 # The fields each change of `_apply` writes, besides `updated_at`.
 _BOUNCE = ("email_bounced_at", "email_bounce_reason")
@@ -145,12 +150,14 @@ def _apply(contact: dict[str, Any], row: ImportRow, now, changes: set[str]) -> b
     return changed
 
 
-def _existing(organization, rows: list[ImportRow]) -> list[dict[str, Any]]:
+def _existing(organization, rows: list[ImportRow], writing: list[dict]) -> list[dict[str, Any]]:
     """The organization's contacts the rows may match, oldest first (the oldest wins a key).
 
     First by external id; emails and phones are looked up only for the rows whose external id
     matched nothing (a matched row never consults them), which in a re-import of a CRM's
-    contacts is none.
+    contacts is none. `writing` (the contacts of the batch being written meanwhile, see
+    `importing._run`) replaces what the look-ups read of them: it is newer, and its new
+    contacts may not be committed yet. They are copies, as the writer reads the originals.
     """
     store = _store()
     external_ids = list(
@@ -163,18 +170,21 @@ def _existing(organization, rows: list[ImportRow]) -> list[dict[str, Any]]:
         key: list({row.profile[key] for row in rest if row.profile.get(key)})
         for key in ("email", "phone")
     }
+    by_id = {contact["id"]: contact for contact in found}
     if any(keys.values()):
-        by_id = {contact["id"]: contact for contact in found}
         for contact in store.find(organization, keys):  # twice when email and phone match
             by_id.setdefault(contact["id"], contact)
-        found = list(by_id.values())
-    found.sort(key=operator.itemgetter("id"))
-    return found
+    for contact in writing:
+        by_id[contact["id"]] = dict(contact)
+    return sorted(by_id.values(), key=operator.itemgetter("id"))
 
 
-def plan_batch(organization, rows: list[ImportRow], external_id_column: str) -> BatchPlan:
+def plan_batch(
+    organization, rows: list[ImportRow], external_id_column: str, writing: list[dict] = ()
+) -> BatchPlan:
     """Match each row by external id, then email, then phone (among the organization's contacts
-    and the rows before it), and decide what to create, update, skip or report."""
+    and the rows before it), and decide what to create, update, skip or report. `writing`: the
+    contacts of the batch being written while this one is planned (`BatchPlan.written`)."""
     plan = BatchPlan(counts=BatchCounts(processed=len(rows)))
     index: dict[str, dict[str, dict]] = {key: {} for key in KEY_TARGETS}
 
@@ -183,7 +193,7 @@ def plan_batch(organization, rows: list[ImportRow], external_id_column: str) -> 
             if value := contact[key]:
                 index[key].setdefault(value, contact)
 
-    for contact in _existing(organization, rows):
+    for contact in _existing(organization, rows, list(writing)):
         remember(contact)
     now = timezone.now()
     updates: dict[int, dict] = {}
@@ -294,6 +304,7 @@ class OrmContacts:
         Contact.objects.bulk_create(
             [
                 Contact(
+                    id=contact["id"],
                     organization=organization,
                     public_id=public_id,
                     created_at=contact["created_at"],
@@ -397,11 +408,33 @@ class PostgresContacts:
         return " UNION ALL ".join(branches), parameters
 
     @classmethod
+    def reserve_ids(cls, contacts: list[dict]) -> None:
+        """Give new contacts their ids from the table's sequence ahead of their COPY, so the
+        next batch can be planned against them while they are written."""
+        missing = [contact for contact in contacts if contact["id"] is None]
+        if not missing:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [cls.TABLE, len(missing)],
+            )
+            for contact, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                contact["id"] = value
+
+    @classmethod
     def create(cls, organization, contacts: list[dict], public_ids: list[str]) -> None:
-        columns = ["organization_id", "public_id", "created_at", *FIELDS]
+        cls.reserve_ids(contacts)
+        columns = ["id", "organization_id", "public_id", "created_at", *FIELDS]
         texts = _Texts(FIELDS)
         rows = (
-            (organization.pk, public_id, texts.time(contact["created_at"]), *texts.row(contact))
+            (
+                contact["id"],
+                organization.pk,
+                public_id,
+                texts.time(contact["created_at"]),
+                *texts.row(contact),
+            )
             for contact, public_id in zip(contacts, public_ids, strict=True)
         )
         with connection.cursor() as cursor:

@@ -17,10 +17,11 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -38,8 +39,15 @@ from distribution.normalize import (
     normalize_phone,
     parse_flag,
 )
-from distribution.services.import_batches import KEY_TARGETS, ImportRow, plan_batch, write_batch
+from distribution.services.import_batches import (
+    KEY_TARGETS,
+    ImportRow,
+    PostgresContacts,
+    plan_batch,
+    write_batch,
+)
 from tenancy.actors import Actor
+from tenancy.scoping import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -372,9 +380,53 @@ def _run(organization, contact_import: ContactImport) -> None:
     collector's sight (see `_older_objects_frozen`)."""
     external_id_column = _column_of(contact_import, ImportTarget.EXTERNAL_ID)
     with _older_objects_frozen(), _read_ahead(_parsed_batches(contact_import)) as batches:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            _plan_while_writing(organization, contact_import, batches, external_id_column)
+            return
         for batch in batches:
-            plan = plan_batch(organization, batch, external_id_column)
-            write_batch(organization, contact_import, plan)
+            write_batch(
+                organization, contact_import, plan_batch(organization, batch, external_id_column)
+            )
+
+
+def _plan_while_writing(organization, contact_import, batches, external_id_column: str) -> None:
+    """Each batch is written by a thread of its own, on its own connection, while the next one
+    is planned here: the look-ups and matching of a batch (half of an import's time) overlap
+    the COPY of the one before (the other half, mostly PostgreSQL's).
+
+    Batches still commit one at a time and in order: the next is handed over only when the one
+    before is committed, and an error of the writer stops the import there (the task, run
+    again, resumes after the last batch committed). Planning a batch while the one before is
+    written, its look-ups may read that batch's contacts as they were before it, or not at all
+    when they are new: `plan_batch` is given them as they will be (new ones with the ids
+    reserved for them), in place of what it reads.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="contact-import-writer") as writer:
+        try:
+            writing = None
+            written: list[dict] = []
+            for batch in batches:
+                plan = plan_batch(organization, batch, external_id_column, written)
+                PostgresContacts.reserve_ids(plan.creates)
+                if writing is not None:
+                    writing.result()  # the error of the batch before, if it failed
+                writing = writer.submit(_write_in_thread, organization, contact_import, plan)
+                written = plan.written
+            if writing is not None:
+                writing.result()
+        finally:
+            writer.submit(_close_connection)
+
+
+def _write_in_thread(organization, contact_import: ContactImport, plan) -> None:
+    with tenant_scope(organization):
+        write_batch(organization, contact_import, plan)
+
+
+def _close_connection() -> None:
+    """Close the calling thread's connection (`connection.close` names the caller's when it is
+    looked up, not when it runs)."""
+    connection.close()
 
 
 @contextmanager
