@@ -14,6 +14,7 @@ import io
 import logging
 import queue
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -377,9 +378,13 @@ def contact_import_run(*, organization, import_id: int) -> ContactImport | None:
 
 def _run(organization, contact_import: ContactImport) -> None:
     """Plan and write batch after batch, with the process's older objects out of the garbage
-    collector's sight (see `_older_objects_frozen`)."""
+    collector's sight and quicker thread switches (see the two context managers)."""
     external_id_column = _column_of(contact_import, ImportTarget.EXTERNAL_ID)
-    with _older_objects_frozen(), _read_ahead(_parsed_batches(contact_import)) as batches:
+    with (
+        _older_objects_frozen(),
+        _quicker_thread_switches(),
+        _read_ahead(_parsed_batches(contact_import)) as batches,
+    ):
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             _plan_while_writing(organization, contact_import, batches, external_id_column)
             return
@@ -442,6 +447,26 @@ def _older_objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+# How often the running thread hands over the interpreter lock to a waiting one, during an import.
+THREAD_SWITCH_SECONDS = 0.001
+
+
+@contextmanager
+def _quicker_thread_switches() -> Iterator[None]:
+    """An import runs three threads: one parses, one plans and one writes, and the last two
+    wait on PostgreSQL most of the time. Back from the database, a thread waits for the
+    interpreter lock until the thread holding it has run for the switch interval (5 ms by
+    default), so the database side of the import kept stalling behind the Python side: a
+    100,000-row import took a quarter longer than with 1 ms, and spent more processor time on
+    the hand-overs. The interval goes back to what it was after."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(THREAD_SWITCH_SECONDS)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 _DONE = object()
