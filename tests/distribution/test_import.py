@@ -477,3 +477,18 @@ def _insert_contacts(organization, count: int) -> None:
             "FROM generate_series(1, %s) AS n",
             [organization.pk, count],
         )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [],
+        [""],
+        ["C1", "a b", "x,y", "{braces}", "NULL", "ääkkönen@example.fi"],
+        ['say "hi"', "back\\slash", "", "plain"],
+    ],
+)
+def test_a_key_set_reaches_postgresql_as_the_same_texts(values):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::text[]", [import_batches._text_array(values)])
+        assert cursor.fetchone()[0] == values
