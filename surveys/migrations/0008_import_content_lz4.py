@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from core.db.compression import lz4_for
+
+
+class Migration(migrations.Migration):
+    dependencies = [("surveys", "0007_organization_index_is_the_primary_key")]
+
+    operations = [lz4_for("surveys_responseimport", "content")]
