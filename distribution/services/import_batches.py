@@ -179,6 +179,21 @@ def _existing(organization, rows: list[ImportRow], writing: list[dict]) -> list[
     return sorted(by_id.values(), key=operator.itemgetter("id"))
 
 
+def _new_contact(row: ImportRow, now) -> dict[str, Any]:
+    """What `_apply` makes of a blank contact, built at once: the row's cells over a new
+    contact's defaults (its attributes dictionary is shared, never changed: see `find`)."""
+    contact = {
+        **NEW_CONTACT,
+        **row.profile,
+        "attributes": row.attributes,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if row.consent or row.opt_out:
+        _apply(contact, row, now, set())
+    return contact
+
+
 def plan_batch(
     organization, rows: list[ImportRow], external_id_column: str, writing: list[dict] = ()
 ) -> BatchPlan:
@@ -219,8 +234,7 @@ def plan_batch(
             plan.counts.errors += 1
             plan.errors.extend((row.number, column, message) for column, message in row.errors)
         elif match is None:
-            contact = {**NEW_CONTACT, "attributes": {}, "created_at": now}
-            _apply(contact, row, now, unused)
+            contact = _new_contact(row, now)
             plan.creates.append(contact)
             remember(contact)
             plan.counts.created += 1
