@@ -27,7 +27,7 @@ SLUG = "bench-import"
 BASELINE_SLUG = "bench-import-copy"
 GOAL_ROWS_PER_SECOND = 20_000
 # Rounds of floor and import, alternated; the figures are their medians.
-ROUNDS = 3
+ROUNDS = 5
 # Small imports before the measured ones: gunicorn's workers and the Celery worker are warm in
 # production, not new processes.
 WARM_UP_IMPORTS = 3
@@ -70,7 +70,7 @@ def contacts_import(context: BenchContext) -> list[Result]:
     temporary table and moved into the contacts table of another organization with one
     INSERT ... SELECT (emails lower-cased, numbers to E.164 and attributes built in SQL), then
     the second file merged with one UPDATE ... FROM, from a client holding one connection.
-    Three rounds (one with --quick), each with both organizations emptied first, alternate
+    Five rounds (one with --quick), each with both organizations emptied first, alternate
     floor and import: floor create, import create, floor update, import update, each from a
     CHECKPOINT. The figures are the medians of the rounds; the ratio is the median of the
     rounds' import rate over that round's floor rate. Goals (issue 13): at least 20,000 rows

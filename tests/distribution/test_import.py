@@ -4,6 +4,8 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.models import ActivityLog
 from distribution.enums import ImportStatus
@@ -492,3 +494,29 @@ def test_a_key_set_reaches_postgresql_as_the_same_texts(values):
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::text[]", [import_batches._text_array(values)])
         assert cursor.fetchone()[0] == values
+
+
+@given(
+    lines=st.lists(
+        st.text(alphabet=st.sampled_from(list("ab;, \t\r\n\u00a0\u2028")), max_size=8), max_size=12
+    ),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    quoted=st.booleans(),
+)
+def test_the_upload_counts_the_rows_csv_would_read(lines, delimiter, quoted):
+    """The count at upload (by lines, when nothing is quoted) is what csv reads: blank lines,
+    lines of only delimiters or spaces, and every kind of line break included."""
+    text = "h1" + delimiter + "h2\n" + "\n".join(lines) + ('\n"a\nb",c\n' if quoted else "")
+    reference = importing._records(text, delimiter)
+    next(reference)
+    expected = sum(1 for record in reference if "".join(record).strip())
+    records = importing._records(text, delimiter)
+    next(records)
+    assert importing._count_data_rows(text, delimiter, records) == expected
+
+
+def test_a_line_longer_than_csvs_field_limit_is_still_refused_at_upload(cx_client):
+    response = upload(cx_client, "email\n" + "a" * (csv.field_size_limit() + 1) + "\n")
+    assert response.status_code == 400
+    assert "not valid CSV" in response.content.decode()
+    assert not ContactImport.all_objects.exists()
