@@ -137,6 +137,33 @@ def _run(port: int, request: _Request, threads: int, duration: float, cap: int) 
     return result
 
 
+def combined(results: list[LoadResult]) -> LoadResult:
+    """Slices of one load measured at different times (see `alternated`), as one result."""
+    return LoadResult(
+        path=results[0].path,
+        requests=sum(result.requests for result in results),
+        errors=sum(result.errors for result in results),
+        elapsed=sum(result.elapsed for result in results),
+        latencies=[latency for result in results for latency in result.latencies],
+        error_samples=[sample for result in results for sample in result.error_samples][:3],
+    )
+
+
+def alternated(
+    port: int, loads: list[dict], *, slices: int, duration: float, warmup: float
+) -> list[LoadResult]:
+    """Measure several loads (each `measure`'s keyword arguments) in `slices` alternating
+    slices of `duration / slices` seconds each, after warming each up: a figure compared with
+    another then meets the same moments of the machine, whose speed drifts over seconds."""
+    for load in loads:
+        measure(port, **load, duration=warmup)
+    parts: list[list[LoadResult]] = [[] for _ in loads]
+    for _ in range(slices):
+        for load, measured in zip(loads, parts, strict=True):
+            measured.append(measure(port, **load, duration=duration / slices))
+    return [combined(measured) for measured in parts]
+
+
 def _sample(worker: _Worker, text: str) -> None:
     if len(worker.error_samples) < 3:
         worker.error_samples.append(text)
