@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,13 +151,13 @@ def _apply(contact: dict[str, Any], row: ImportRow, now, changes: set[str]) -> b
     return changed
 
 
-def _existing(organization, rows: list[ImportRow], writing: list[dict]) -> list[dict[str, Any]]:
+def _existing(organization, rows: list[ImportRow], writing: Sequence[dict]) -> list[dict[str, Any]]:
     """The organization's contacts the rows may match, oldest first (the oldest wins a key).
 
     First by external id; emails and phones are looked up only for the rows whose external id
     matched nothing (a matched row never consults them), which in a re-import of a CRM's
     contacts is none. `writing` (the contacts of the batch being written meanwhile, see
-    `importing._run`) replaces what the look-ups read of them: it is newer, and its new
+    `importing._plan_while_writing`) replaces what the look-ups read of them: it is newer, and its new
     contacts may not be committed yet. They are copies, as the writer reads the originals.
     """
     store = _store()
@@ -195,7 +196,7 @@ def _new_contact(row: ImportRow, now) -> dict[str, Any]:
 
 
 def plan_batch(
-    organization, rows: list[ImportRow], external_id_column: str, writing: list[dict] = ()
+    organization, rows: list[ImportRow], external_id_column: str, writing: Sequence[dict] = ()
 ) -> BatchPlan:
     """Match each row by external id, then email, then phone (among the organization's contacts
     and the rows before it), and decide what to create, update, skip or report. `writing`: the
@@ -208,7 +209,7 @@ def plan_batch(
             if value := contact[key]:
                 index[key].setdefault(value, contact)
 
-    for contact in _existing(organization, rows, list(writing)):
+    for contact in _existing(organization, rows, writing):
         remember(contact)
     now = timezone.now()
     updates: dict[int, dict] = {}
@@ -357,6 +358,11 @@ class PostgresContacts:
     NULLABLE = [name for name in FIELDS if name.endswith("_at") and name != "updated_at"]
     # `updated_at` is not read: a contact is written only when it changed, and then it is `now`.
     READ = ["id", *(name for name in FIELDS if name != "updated_at")]
+    # For the look-up statement only (see `find`).
+    PROBE_SETTINGS = (
+        "SET LOCAL enable_seqscan TO off; SET LOCAL enable_bitmapscan TO off; "
+        "SET LOCAL max_parallel_workers_per_gather TO 0"
+    )
 
     @staticmethod
     def begin_batch() -> None:
@@ -366,23 +372,19 @@ class PostgresContacts:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
-    # For the look-up statement only (see `find`).
-    PROBE_SETTINGS = (
-        "SET LOCAL enable_seqscan TO off; SET LOCAL enable_bitmapscan TO off; "
-        "SET LOCAL max_parallel_workers_per_gather TO 0"
-    )
-
     @classmethod
     def find(cls, organization, keys: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """One index probe per key value, whatever the planner knows of the table.
+        """The contacts the keys name, reading at most the organization's own contacts.
 
         Left to itself the planner read every contact of the table (a parallel sequential
         scan; the statistics of a table an import has just filled are stale, and thousands of
         values in an `= ANY` look costly to probe), so each batch cost as much as the whole
         table, more for every organization on the installation. Here each key is a branch of
-        its own on its own index, and sequential and bitmap scans are off for this statement
-        only (SET LOCAL, in its own transaction): the cost grows with the batch, not the table.
-        A contact that two keys name comes twice; `_existing` keeps it once.
+        its own, and sequential and bitmap scans are off for this statement only (SET LOCAL,
+        in its own transaction): each branch probes its key's index, or reads the
+        organization's contacts through an index of theirs when the planner believes them
+        few, never the table. A contact that two keys name comes twice; `_existing` keeps it
+        once.
         """
         statement, parameters = cls.find_statement(organization, keys)
         if not statement:

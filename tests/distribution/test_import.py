@@ -14,6 +14,7 @@ from distribution.services import import_batches, importing
 from distribution.tasks import import_contacts
 from tenancy.scoping import tenant_scope
 from tests.distribution.factories import ContactFactory
+from tests.distribution.support import import_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -270,17 +271,7 @@ def store(request, monkeypatch):
 
 
 def run_import(org, personas, text: str, mapping: dict[str, str]) -> ContactImport:
-    with tenant_scope(org):
-        actor = _actor(org, personas)
-        contact_import = importing.contact_import_upload(
-            actor=actor, organization=org, filename="c.csv", raw=text.encode()
-        )
-        importing.contact_import_start(
-            actor=actor, organization=org, contact_import=contact_import, mapping=mapping
-        )
-        importing.contact_import_run(organization=org, import_id=contact_import.pk)
-    contact_import.refresh_from_db()
-    return contact_import
+    return import_csv(org, _actor(org, personas), text, mapping)
 
 
 KEYS = {"0": "external_id", "1": "email", "2": "phone", "3": "name"}

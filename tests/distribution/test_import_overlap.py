@@ -12,9 +12,11 @@ from distribution.enums import ImportStatus
 from distribution.models import Contact, ContactImport, ContactImportError
 from distribution.services import import_batches, importing
 from tenancy.actors import Actor
+from tenancy.enums import Role
 from tenancy.models import Membership
 from tenancy.scoping import tenant_scope
 from tests.distribution.factories import ContactFactory
+from tests.distribution.support import import_csv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,18 +50,8 @@ def small_batches(monkeypatch):
 
 
 def _run(organization, text: str) -> ContactImport:
-    owner = Membership.all_objects.filter(organization=organization, role="owner").first()
-    with tenant_scope(organization):
-        actor = Actor.for_membership(owner)
-        contact_import = importing.contact_import_upload(
-            actor=actor, organization=organization, filename="c.csv", raw=text.encode()
-        )
-        importing.contact_import_start(
-            actor=actor, organization=organization, contact_import=contact_import, mapping=MAPPING
-        )
-        importing.contact_import_run(organization=organization, import_id=contact_import.pk)
-    contact_import.refresh_from_db()
-    return contact_import
+    owner = Membership.all_objects.filter(organization=organization, role=Role.OWNER).first()
+    return import_csv(organization, Actor.for_membership(owner), text, MAPPING)
 
 
 def _outcome(organization, contact_import: ContactImport):
